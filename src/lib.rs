@@ -1,0 +1,9 @@
+//! faultline: a deterministic discrete-event cluster simulator.
+//!
+//! See ARCHITECTURE.md for the map. In short: `sim` is the engine, `node` the
+//! protocol interface, `protocols` the state machines, `scenario` reads RON,
+//! `check` judges runs, `plot` draws them and `run` ties one run together.
+
+pub mod node;
+pub mod protocols;
+pub mod sim;

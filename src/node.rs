@@ -1,0 +1,128 @@
+//! The protocol interface. A protocol is a pure state machine: the engine calls
+//! it when its node starts, restarts, receives a message or sees a timer fire,
+//! and the protocol answers with commands (send, set or cancel a timer, record
+//! an observation, persist durable state). It never touches the event queue,
+//! the true clock, the network or another node's randomness.
+//!
+//! Fixed configuration lives in the protocol value (`&self`); everything a crash
+//! wipes out lives in `State`; what survives a crash is whatever the protocol
+//! last persisted as `Durable`, handed back to `on_restart`.
+
+use crate::sim::rng::RngStream;
+use crate::sim::time::{LocalTime, SimDuration};
+use serde::Serialize;
+use std::fmt::Debug;
+
+/// Nodes are numbered `0..node_count`.
+pub type NodeId = u32;
+
+pub trait Protocol {
+    type Message: Clone + Debug + Serialize;
+    /// Timer names. Setting a timer that is already pending replaces it.
+    type Timer: Clone + PartialEq + Debug + Serialize;
+    /// What survives a crash, once persisted.
+    type Durable: Clone + Debug + Default + Serialize;
+    /// Facts the protocol reports for checks and charts (a suspicion, a decision).
+    type Observation: Clone + Debug + Serialize;
+    /// Volatile state, lost on crash.
+    type State: Debug;
+
+    fn on_start(&self, ctx: &mut Context<'_, Self>) -> Self::State;
+
+    /// Called when a crashed node comes back, with its last persisted state
+    /// (`Durable::default()` if it never persisted anything).
+    fn on_restart(&self, ctx: &mut Context<'_, Self>, durable: &Self::Durable) -> Self::State;
+
+    fn on_message(&self, state: &mut Self::State, ctx: &mut Context<'_, Self>, from: NodeId, message: Self::Message);
+
+    fn on_timer(&self, state: &mut Self::State, ctx: &mut Context<'_, Self>, timer: Self::Timer);
+}
+
+/// What a handler asks the engine to do, applied in order after it returns.
+#[derive(Debug)]
+pub enum Command<P: Protocol + ?Sized> {
+    Send { to: NodeId, message: P::Message },
+    SetTimer { timer: P::Timer, after: SimDuration },
+    CancelTimer { timer: P::Timer },
+    Observe(P::Observation),
+    Persist(P::Durable),
+}
+
+/// A handler's view of its node: who it is, what its local clock reads, its own
+/// random stream, and a buffer for its commands.
+pub struct Context<'a, P: Protocol + ?Sized> {
+    node: NodeId,
+    node_count: u32,
+    now: LocalTime,
+    rng: &'a mut RngStream,
+    commands: &'a mut Vec<Command<P>>,
+}
+
+impl<'a, P: Protocol + ?Sized> Context<'a, P> {
+    /// Made by the engine (and by protocol unit tests).
+    pub fn new(
+        node: NodeId,
+        node_count: u32,
+        now: LocalTime,
+        rng: &'a mut RngStream,
+        commands: &'a mut Vec<Command<P>>,
+    ) -> Self {
+        Context { node, node_count, now, rng, commands }
+    }
+
+    pub fn id(&self) -> NodeId {
+        self.node
+    }
+
+    pub fn node_count(&self) -> u32 {
+        self.node_count
+    }
+
+    /// Every node except this one.
+    pub fn peers(&self) -> impl Iterator<Item = NodeId> {
+        let me = self.node;
+        (0..self.node_count).filter(move |&n| n != me)
+    }
+
+    /// The node's local clock (which may drift or jump relative to true time).
+    pub fn now(&self) -> LocalTime {
+        self.now
+    }
+
+    /// The node's own random stream.
+    pub fn rng(&mut self) -> &mut RngStream {
+        self.rng
+    }
+
+    pub fn send(&mut self, to: NodeId, message: P::Message) {
+        self.commands.push(Command::Send { to, message });
+    }
+
+    /// Sends a copy to every other node, in node order.
+    pub fn broadcast(&mut self, message: P::Message) {
+        for to in 0..self.node_count {
+            if to != self.node {
+                self.commands.push(Command::Send { to, message: message.clone() });
+            }
+        }
+    }
+
+    /// Fires `timer` once the local clock has advanced by `after`.
+    pub fn set_timer(&mut self, timer: P::Timer, after: SimDuration) {
+        self.commands.push(Command::SetTimer { timer, after });
+    }
+
+    pub fn cancel_timer(&mut self, timer: P::Timer) {
+        self.commands.push(Command::CancelTimer { timer });
+    }
+
+    pub fn observe(&mut self, observation: P::Observation) {
+        self.commands.push(Command::Observe(observation));
+    }
+
+    /// Saves durable state. It takes effect before any later command of the
+    /// same handler, so "persist, then reply" is safe against crashes.
+    pub fn persist(&mut self, durable: P::Durable) {
+        self.commands.push(Command::Persist(durable));
+    }
+}

@@ -1,0 +1,4 @@
+//! Protocols: pure state machines behind the `Protocol` trait. They know nothing
+//! of RON, plotting, the CLI or the engine's internals.
+
+pub mod heartbeat;

@@ -1,0 +1,19 @@
+//! The engine: virtual time, the event queue, random streams, node clocks, the
+//! network, faults and the run loop. It knows the `Protocol` trait but no
+//! particular protocol, and it never reads the wall clock or OS entropy.
+
+pub mod clock;
+pub mod fault;
+pub mod nemesis;
+pub mod network;
+pub mod queue;
+pub mod rng;
+pub mod time;
+pub mod trace;
+pub mod world;
+
+pub use fault::{Fault, ScheduledFault};
+pub use network::{Latency, MessageStats, NetworkConfig};
+pub use time::{LocalTime, SimDuration, SimTime};
+pub use trace::{NodeStatus, Observer, Observers, TraceEvent, TraceWriter, WorldView};
+pub use world::{RunReport, Simulation, SimulationConfig};

@@ -1,0 +1,438 @@
+//! The run loop. `Simulation` owns the event queue, the network, the node
+//! slots and their clocks; it pops events in (time, insertion) order, calls the
+//! protocol, applies the commands it returns, and tells the observer about
+//! everything that happens.
+
+use super::clock::NodeClock;
+use super::fault::{validate_schedule, Fault, ScheduledFault};
+use super::network::{DropReason, MessageStats, Network, NetworkConfig};
+use super::queue::EventQueue;
+use super::rng::{Purpose, RngStream};
+use super::time::{LocalTime, SimDuration, SimTime};
+use super::trace::{NodeStatus, Observer, TraceEvent, WorldView};
+use crate::node::{Command, Context, NodeId, Protocol};
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// Everything the engine needs to run, already validated.
+#[derive(Clone, Debug)]
+pub struct SimulationConfig {
+    pub seed: u64,
+    pub node_count: u32,
+    pub duration: SimDuration,
+    pub network: NetworkConfig,
+    /// In time order (ties keep their order).
+    pub faults: Vec<ScheduledFault>,
+    /// The run stops early once this many events have been processed.
+    pub events_max: u64,
+    /// The most events that may be pending at once (an invariant, asserted).
+    pub pending_max: usize,
+    /// The most messages and timers a paused node queues; more are dropped.
+    pub inbox_max: usize,
+}
+
+/// Limits that hold unless a scenario says otherwise.
+pub const EVENTS_MAX_DEFAULT: u64 = 200_000_000;
+pub const PENDING_MAX_DEFAULT: usize = 10_000_000;
+pub const INBOX_MAX_DEFAULT: usize = 100_000;
+
+/// The engine's account of a finished run.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    pub end: SimTime,
+    pub events: u64,
+    pub messages: MessageStats,
+    pub pending_high_water: usize,
+    /// Set when the run stopped before its duration (the event limit).
+    pub stopped_early: Option<String>,
+}
+
+enum Event<P: Protocol> {
+    Start { node: NodeId },
+    Deliver { from: NodeId, to: NodeId, id: u64, message: P::Message },
+    Timer { node: NodeId, generation: u64 },
+    Fault { index: usize },
+    Resume { node: NodeId, pause: u64 },
+    DegradeEnd { id: u64, from: NodeId, to: NodeId },
+}
+
+/// Something that reached a paused node and waits for it to resume.
+enum Queued<P: Protocol> {
+    Message { from: NodeId, id: u64, message: P::Message },
+    Timer { generation: u64 },
+}
+
+struct TimerEntry<T> {
+    timer: T,
+    generation: u64,
+    deadline: LocalTime,
+}
+
+struct NodeSlot<P: Protocol> {
+    state: Option<P::State>,
+    durable: P::Durable,
+    timers: Vec<TimerEntry<P::Timer>>,
+    clock: NodeClock,
+    rng: RngStream,
+    inbox: VecDeque<Queued<P>>,
+    /// Identifies the current pause, so a stale resume is ignored.
+    pause: u64,
+}
+
+pub struct Simulation<P: Protocol> {
+    protocol: P,
+    config: SimulationConfig,
+    queue: EventQueue<Event<P>>,
+    network: Network,
+    nodes: Vec<NodeSlot<P>>,
+    statuses: Vec<NodeStatus>,
+    now: SimTime,
+    end: SimTime,
+    stats: MessageStats,
+    events: u64,
+    message_id_next: u64,
+    generation_next: u64,
+    pause_next: u64,
+    commands: Vec<Command<P>>,
+}
+
+impl<P: Protocol> Simulation<P> {
+    pub fn new(protocol: P, config: SimulationConfig) -> Self {
+        assert!(config.node_count > 0, "a simulation needs at least one node");
+        if let Err(error) = validate_schedule(config.node_count, config.duration, &config.faults) {
+            panic!("invalid fault schedule reached the engine: fault {}: {}", error.index, error.message);
+        }
+        let network = Network::new(config.network.clone(), config.node_count, RngStream::new(config.seed, Purpose::Network));
+        let nodes = (0..config.node_count)
+            .map(|node| NodeSlot {
+                state: None,
+                durable: P::Durable::default(),
+                timers: Vec::new(),
+                clock: NodeClock::default(),
+                rng: RngStream::new(config.seed, Purpose::Node(node)),
+                inbox: VecDeque::new(),
+                pause: 0,
+            })
+            .collect();
+        let mut queue = EventQueue::new(config.pending_max);
+        // Faults go in first, so at equal times a fault precedes node activity.
+        for (index, scheduled) in config.faults.iter().enumerate() {
+            queue.push(scheduled.at, Event::Fault { index });
+        }
+        for node in 0..config.node_count {
+            queue.push(SimTime::ZERO, Event::Start { node });
+        }
+        Simulation {
+            protocol,
+            end: SimTime::ZERO.after(config.duration),
+            statuses: vec![NodeStatus::Up; config.node_count as usize],
+            config,
+            queue,
+            network,
+            nodes,
+            now: SimTime::ZERO,
+            stats: MessageStats::default(),
+            events: 0,
+            message_id_next: 0,
+            generation_next: 0,
+            pause_next: 0,
+            commands: Vec::new(),
+        }
+    }
+
+    pub fn protocol(&self) -> &P {
+        &self.protocol
+    }
+
+    /// Runs to the end of the configured duration (or the event limit).
+    pub fn run(mut self, observer: &mut dyn Observer<P>) -> RunReport {
+        let mut stopped_early = None;
+        while let Some(time) = self.queue.peek_time() {
+            if time > self.end {
+                break;
+            }
+            if self.events >= self.config.events_max {
+                stopped_early = Some(format!("event limit {} reached at {}", self.config.events_max, self.now));
+                break;
+            }
+            let (time, event) = self.queue.pop().expect("peeked event exists");
+            assert!(time >= self.now, "time went backwards: {} after {}", time, self.now);
+            self.now = time;
+            self.events += 1;
+            self.handle(event, observer);
+        }
+        if stopped_early.is_none() {
+            self.now = self.end;
+        }
+        self.finish(stopped_early)
+    }
+
+    fn finish(mut self, stopped_early: Option<String>) -> RunReport {
+        let on_wire = self.queue.pending().filter(|event| matches!(event, Event::Deliver { .. })).count();
+        let in_inboxes: usize = self
+            .nodes
+            .iter()
+            .map(|slot| slot.inbox.iter().filter(|queued| matches!(queued, Queued::Message { .. })).count())
+            .sum();
+        self.stats.in_flight = (on_wire + in_inboxes) as u64;
+        assert!(self.stats.balances(), "message accounting does not balance: {:?}", self.stats);
+        RunReport {
+            end: self.now,
+            events: self.events,
+            messages: self.stats,
+            pending_high_water: self.queue.pending_high_water(),
+            stopped_early,
+        }
+    }
+
+    fn emit(&self, observer: &mut dyn Observer<P>, event: TraceEvent<'_, P>) {
+        let world = WorldView { network: &self.network, statuses: &self.statuses };
+        observer.observe(self.now, &event, &world);
+    }
+
+    fn handle(&mut self, event: Event<P>, observer: &mut dyn Observer<P>) {
+        match event {
+            Event::Start { node } => {
+                if self.statuses[node as usize] == NodeStatus::Up {
+                    self.emit(observer, TraceEvent::Start { node });
+                    self.start_node(node, false, observer);
+                }
+            }
+            Event::Deliver { from, to, id, message } => self.deliver(from, to, id, message, observer),
+            Event::Timer { node, generation } => self.timer_due(node, generation, observer),
+            Event::Fault { index } => self.apply_fault(index, observer),
+            Event::Resume { node, pause } => self.resume(node, pause, observer),
+            Event::DegradeEnd { id, from, to } => {
+                self.network.remove_override(id);
+                self.emit(observer, TraceEvent::DegradeEnd { from, to });
+            }
+        }
+    }
+
+    fn start_node(&mut self, node: NodeId, restart: bool, observer: &mut dyn Observer<P>) {
+        let slot = &mut self.nodes[node as usize];
+        debug_assert!(slot.state.is_none() && slot.timers.is_empty());
+        let mut context = Context::new(node, self.config.node_count, slot.clock.local_at(self.now), &mut slot.rng, &mut self.commands);
+        let state = if restart {
+            self.protocol.on_restart(&mut context, &slot.durable)
+        } else {
+            self.protocol.on_start(&mut context)
+        };
+        slot.state = Some(state);
+        self.apply_commands(node, observer);
+    }
+
+    fn deliver(&mut self, from: NodeId, to: NodeId, id: u64, message: P::Message, observer: &mut dyn Observer<P>) {
+        if !self.network.link_up(from, to) {
+            self.drop_message(from, to, id, DropReason::LinkDown, observer);
+            return;
+        }
+        match self.statuses[to as usize] {
+            NodeStatus::Crashed => self.drop_message(from, to, id, DropReason::CrashedDestination, observer),
+            NodeStatus::Paused => {
+                if self.nodes[to as usize].inbox.len() >= self.config.inbox_max {
+                    self.drop_message(from, to, id, DropReason::InboxOverflow, observer);
+                } else {
+                    self.nodes[to as usize].inbox.push_back(Queued::Message { from, id, message });
+                }
+            }
+            NodeStatus::Up => self.handle_message(from, to, id, message, observer),
+        }
+    }
+
+    fn drop_message(&mut self, from: NodeId, to: NodeId, id: u64, reason: DropReason, observer: &mut dyn Observer<P>) {
+        self.stats.record_drop(reason);
+        self.emit(observer, TraceEvent::Drop { node: to, from, id, reason });
+    }
+
+    fn handle_message(&mut self, from: NodeId, to: NodeId, id: u64, message: P::Message, observer: &mut dyn Observer<P>) {
+        assert_eq!(self.statuses[to as usize], NodeStatus::Up, "message handed to node {to} that is not up");
+        self.stats.delivered += 1;
+        self.emit(observer, TraceEvent::Deliver { node: to, from, id, message: &message });
+        let slot = &mut self.nodes[to as usize];
+        let state = slot.state.as_mut().expect("an up node has state");
+        let mut context = Context::new(to, self.config.node_count, slot.clock.local_at(self.now), &mut slot.rng, &mut self.commands);
+        self.protocol.on_message(state, &mut context, from, message);
+        self.apply_commands(to, observer);
+    }
+
+    fn timer_due(&mut self, node: NodeId, generation: u64, observer: &mut dyn Observer<P>) {
+        let slot = &mut self.nodes[node as usize];
+        let Some(entry) = slot.timers.iter().find(|entry| entry.generation == generation) else {
+            return; // Cancelled, replaced, or wiped by a crash.
+        };
+        let local_now = slot.clock.local_at(self.now);
+        if local_now < entry.deadline {
+            // The local clock has not reached the deadline yet (it slowed or
+            // stepped back after the timer was set): wait for the remainder.
+            let remaining = slot.clock.true_span_for(entry.deadline.since(local_now));
+            self.queue.push(self.now.after(remaining), Event::Timer { node, generation });
+            return;
+        }
+        match self.statuses[node as usize] {
+            NodeStatus::Crashed => unreachable!("a crashed node has no timers"),
+            NodeStatus::Paused => slot.inbox.push_back(Queued::Timer { generation }),
+            NodeStatus::Up => self.fire_timer(node, generation, observer),
+        }
+    }
+
+    fn fire_timer(&mut self, node: NodeId, generation: u64, observer: &mut dyn Observer<P>) {
+        let slot = &mut self.nodes[node as usize];
+        let Some(position) = slot.timers.iter().position(|entry| entry.generation == generation) else {
+            return;
+        };
+        let entry = slot.timers.swap_remove(position);
+        self.emit(observer, TraceEvent::Timer { node, timer: &entry.timer });
+        let slot = &mut self.nodes[node as usize];
+        let state = slot.state.as_mut().expect("an up node has state");
+        let mut context = Context::new(node, self.config.node_count, slot.clock.local_at(self.now), &mut slot.rng, &mut self.commands);
+        self.protocol.on_timer(state, &mut context, entry.timer);
+        self.apply_commands(node, observer);
+    }
+
+    fn apply_commands(&mut self, node: NodeId, observer: &mut dyn Observer<P>) {
+        let mut commands = std::mem::take(&mut self.commands);
+        for command in commands.drain(..) {
+            match command {
+                Command::Send { to, message } => self.send(node, to, message, observer),
+                Command::SetTimer { timer, after } => {
+                    let generation = self.generation_next;
+                    self.generation_next += 1;
+                    let slot = &mut self.nodes[node as usize];
+                    let deadline = slot.clock.local_at(self.now).after(after);
+                    slot.timers.retain(|entry| entry.timer != timer);
+                    slot.timers.push(TimerEntry { timer, generation, deadline });
+                    let fire_at = self.now.after(slot.clock.true_span_for(after));
+                    self.queue.push(fire_at, Event::Timer { node, generation });
+                }
+                Command::CancelTimer { timer } => self.nodes[node as usize].timers.retain(|entry| entry.timer != timer),
+                Command::Observe(observation) => {
+                    self.emit(observer, TraceEvent::Observe { node, observation: &observation });
+                }
+                Command::Persist(durable) => {
+                    self.nodes[node as usize].durable = durable;
+                    self.emit(observer, TraceEvent::Persist { node });
+                }
+            }
+        }
+        // Hand the (empty) buffer back so its allocation is reused.
+        self.commands = commands;
+    }
+
+    fn send(&mut self, from: NodeId, to: NodeId, message: P::Message, observer: &mut dyn Observer<P>) {
+        assert!(to < self.config.node_count, "node {from} sent to node {to}, which does not exist");
+        let id = self.message_id_next;
+        self.message_id_next += 1;
+        self.stats.sent += 1;
+        self.emit(observer, TraceEvent::Send { node: from, to, id, message: &message });
+        let transmission = self.network.transmit(from, to, self.now);
+        if transmission.lost {
+            self.drop_message(from, to, id, DropReason::RandomLoss, observer);
+            return;
+        }
+        if let Some(arrival) = transmission.duplicate_arrival {
+            self.stats.duplicated += 1;
+            self.emit(observer, TraceEvent::Duplicate { node: from, to, id });
+            self.queue.push(arrival, Event::Deliver { from, to, id, message: message.clone() });
+        }
+        self.queue.push(transmission.arrival, Event::Deliver { from, to, id, message });
+    }
+
+    fn apply_fault(&mut self, index: usize, observer: &mut dyn Observer<P>) {
+        let fault = self.config.faults[index].fault.clone();
+        match fault {
+            Fault::Partition { groups } => {
+                self.network.partition(groups.clone());
+                self.emit(observer, TraceEvent::Partition { groups: &groups });
+            }
+            Fault::Heal => {
+                self.network.heal();
+                self.emit(observer, TraceEvent::Heal);
+            }
+            Fault::CutLink { from, to } => {
+                self.network.cut(from, to);
+                self.emit(observer, TraceEvent::CutLink { from, to });
+            }
+            Fault::RestoreLink { from, to } => {
+                self.network.restore(from, to);
+                self.emit(observer, TraceEvent::RestoreLink { from, to });
+            }
+            Fault::Crash { node } => self.crash(node, observer),
+            Fault::Restart { node } => {
+                assert_eq!(self.statuses[node as usize], NodeStatus::Crashed, "restart of node {node} that is not down");
+                self.statuses[node as usize] = NodeStatus::Up;
+                self.emit(observer, TraceEvent::Restart { node });
+                self.start_node(node, true, observer);
+            }
+            Fault::Pause { node, duration } => {
+                assert_eq!(self.statuses[node as usize], NodeStatus::Up, "pause of node {node} that is not up");
+                self.statuses[node as usize] = NodeStatus::Paused;
+                self.pause_next += 1;
+                self.nodes[node as usize].pause = self.pause_next;
+                self.queue.push(self.now.after(duration), Event::Resume { node, pause: self.pause_next });
+                self.emit(observer, TraceEvent::Pause { node, duration });
+            }
+            Fault::ClockDrift { node, ppm } => {
+                self.nodes[node as usize].clock.set_drift(self.now, ppm);
+                self.reschedule_timers(node);
+                self.emit(observer, TraceEvent::ClockDrift { node, ppm });
+            }
+            Fault::ClockJump { node, by, backward } => {
+                self.nodes[node as usize].clock.jump(self.now, by, backward);
+                self.reschedule_timers(node);
+                self.emit(observer, TraceEvent::ClockJump { node, by, backward });
+            }
+            Fault::DegradeLink { from, to, duration, drop, latency } => {
+                let id = index as u64;
+                let link_override = super::network::LinkOverride { from, to, drop, latency: latency.clone() };
+                self.network.add_override(id, link_override);
+                self.queue.push(self.now.after(duration), Event::DegradeEnd { id, from, to });
+                self.emit(observer, TraceEvent::DegradeLink { from, to, duration, drop, latency: latency.as_ref() });
+            }
+        }
+    }
+
+    fn crash(&mut self, node: NodeId, observer: &mut dyn Observer<P>) {
+        assert_ne!(self.statuses[node as usize], NodeStatus::Crashed, "crash of node {node} that is already down");
+        self.statuses[node as usize] = NodeStatus::Crashed;
+        let slot = &mut self.nodes[node as usize];
+        slot.state = None;
+        slot.timers.clear();
+        let inbox = std::mem::take(&mut slot.inbox);
+        self.emit(observer, TraceEvent::Crash { node });
+        for queued in inbox {
+            if let Queued::Message { from, id, .. } = queued {
+                self.drop_message(from, node, id, DropReason::CrashedDestination, observer);
+            }
+        }
+    }
+
+    fn resume(&mut self, node: NodeId, pause: u64, observer: &mut dyn Observer<P>) {
+        if self.statuses[node as usize] != NodeStatus::Paused || self.nodes[node as usize].pause != pause {
+            return; // The node crashed during the pause.
+        }
+        self.statuses[node as usize] = NodeStatus::Up;
+        self.emit(observer, TraceEvent::Resume { node });
+        // Handle, in arrival order, everything that queued up. Handlers cannot
+        // pause or crash the node, so it stays up throughout.
+        while let Some(queued) = self.nodes[node as usize].inbox.pop_front() {
+            match queued {
+                Queued::Message { from, id, message } => self.handle_message(from, node, id, message, observer),
+                Queued::Timer { generation } => self.fire_timer(node, generation, observer),
+            }
+        }
+    }
+
+    /// After a clock change, every pending timer of the node is re-aimed at
+    /// the true time when the new clock reaches its local deadline.
+    fn reschedule_timers(&mut self, node: NodeId) {
+        let slot = &mut self.nodes[node as usize];
+        let local_now = slot.clock.local_at(self.now);
+        for entry in slot.timers.iter_mut() {
+            entry.generation = self.generation_next;
+            self.generation_next += 1;
+            let fire_at = self.now.after(slot.clock.true_span_for(entry.deadline.since(local_now)));
+            self.queue.push(fire_at, Event::Timer { node, generation: entry.generation });
+        }
+    }
+}
