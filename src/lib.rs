@@ -4,6 +4,11 @@
 //! protocol interface, `protocols` the state machines, `scenario` reads RON,
 //! `check` judges runs, `plot` draws them and `run` ties one run together.
 
+pub mod check;
+pub mod cli;
 pub mod node;
+pub mod plot;
 pub mod protocols;
+pub mod run;
+pub mod scenario;
 pub mod sim;

@@ -1,1 +1,5 @@
-fn main(){}
+//! faultline's binary: everything happens in the library; this only hands over.
+
+fn main() -> std::process::ExitCode {
+    faultline::cli::main()
+}

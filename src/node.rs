@@ -33,7 +33,13 @@ pub trait Protocol {
     /// (`Durable::default()` if it never persisted anything).
     fn on_restart(&self, ctx: &mut Context<'_, Self>, durable: &Self::Durable) -> Self::State;
 
-    fn on_message(&self, state: &mut Self::State, ctx: &mut Context<'_, Self>, from: NodeId, message: Self::Message);
+    fn on_message(
+        &self,
+        state: &mut Self::State,
+        ctx: &mut Context<'_, Self>,
+        from: NodeId,
+        message: Self::Message,
+    );
 
     fn on_timer(&self, state: &mut Self::State, ctx: &mut Context<'_, Self>, timer: Self::Timer);
 }
@@ -67,7 +73,13 @@ impl<'a, P: Protocol + ?Sized> Context<'a, P> {
         rng: &'a mut RngStream,
         commands: &'a mut Vec<Command<P>>,
     ) -> Self {
-        Context { node, node_count, now, rng, commands }
+        Context {
+            node,
+            node_count,
+            now,
+            rng,
+            commands,
+        }
     }
 
     pub fn id(&self) -> NodeId {
@@ -102,7 +114,10 @@ impl<'a, P: Protocol + ?Sized> Context<'a, P> {
     pub fn broadcast(&mut self, message: P::Message) {
         for to in 0..self.node_count {
             if to != self.node {
-                self.commands.push(Command::Send { to, message: message.clone() });
+                self.commands.push(Command::Send {
+                    to,
+                    message: message.clone(),
+                });
             }
         }
     }

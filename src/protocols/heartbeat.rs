@@ -65,7 +65,11 @@ impl Heartbeat {
         let phase = SimDuration::from_nanos(ctx.rng().below(self.interval.as_nanos().max(1)));
         ctx.set_timer(Tick::Tick, phase);
         let count = ctx.node_count() as usize;
-        HeartbeatState { heard_last: vec![ctx.now(); count], suspected: vec![false; count], beat: 0 }
+        HeartbeatState {
+            heard_last: vec![ctx.now(); count],
+            suspected: vec![false; count],
+            beat: 0,
+        }
     }
 }
 
@@ -84,7 +88,13 @@ impl Protocol for Heartbeat {
         self.fresh_state(ctx)
     }
 
-    fn on_message(&self, state: &mut HeartbeatState, ctx: &mut Context<'_, Self>, from: NodeId, _message: Ping) {
+    fn on_message(
+        &self,
+        state: &mut HeartbeatState,
+        ctx: &mut Context<'_, Self>,
+        from: NodeId,
+        _message: Ping,
+    ) {
         let now = ctx.now();
         // Local clocks can step backwards; keep the latest reading.
         state.heard_last[from as usize] = state.heard_last[from as usize].max(now);
@@ -116,7 +126,10 @@ mod tests {
     use crate::sim::rng::{Purpose, RngStream};
 
     fn protocol() -> Heartbeat {
-        Heartbeat { interval: SimDuration::from_millis(100), timeout: SimDuration::from_millis(500) }
+        Heartbeat {
+            interval: SimDuration::from_millis(100),
+            timeout: SimDuration::from_millis(500),
+        }
     }
 
     #[test]
@@ -124,21 +137,50 @@ mod tests {
         let heartbeat = protocol();
         let mut rng = RngStream::new(0, Purpose::Node(0));
         let mut commands = Vec::new();
-        let mut state = heartbeat.on_start(&mut Context::new(0, 3, LocalTime::from_nanos(0), &mut rng, &mut commands));
+        let mut state = heartbeat.on_start(&mut Context::new(
+            0,
+            3,
+            LocalTime::from_nanos(0),
+            &mut rng,
+            &mut commands,
+        ));
         commands.clear();
         // Hear from node 1 at 400ms, never from node 2.
         let at = |ms: u64| LocalTime::from_nanos(ms * 1_000_000);
-        heartbeat.on_message(&mut state, &mut Context::new(0, 3, at(400), &mut rng, &mut commands), 1, Ping { beat: 1 });
-        heartbeat.on_timer(&mut state, &mut Context::new(0, 3, at(600), &mut rng, &mut commands), Tick::Tick);
+        heartbeat.on_message(
+            &mut state,
+            &mut Context::new(0, 3, at(400), &mut rng, &mut commands),
+            1,
+            Ping { beat: 1 },
+        );
+        heartbeat.on_timer(
+            &mut state,
+            &mut Context::new(0, 3, at(600), &mut rng, &mut commands),
+            Tick::Tick,
+        );
         let observed: Vec<Suspicion> = commands
             .iter()
-            .filter_map(|c| if let Command::Observe(o) = c { Some(*o) } else { None })
+            .filter_map(|c| {
+                if let Command::Observe(o) = c {
+                    Some(*o)
+                } else {
+                    None
+                }
+            })
             .collect();
         assert_eq!(observed, vec![Suspicion::Suspect { peer: 2 }]);
         assert!(state.suspects(2) && !state.suspects(1));
         commands.clear();
-        heartbeat.on_message(&mut state, &mut Context::new(0, 3, at(700), &mut rng, &mut commands), 2, Ping { beat: 9 });
-        assert!(matches!(commands.as_slice(), [Command::Observe(Suspicion::Trust { peer: 2 })]));
+        heartbeat.on_message(
+            &mut state,
+            &mut Context::new(0, 3, at(700), &mut rng, &mut commands),
+            2,
+            Ping { beat: 9 },
+        );
+        assert!(matches!(
+            commands.as_slice(),
+            [Command::Observe(Suspicion::Trust { peer: 2 })]
+        ));
     }
 
     #[test]
@@ -146,11 +188,32 @@ mod tests {
         let heartbeat = protocol();
         let mut rng = RngStream::new(0, Purpose::Node(1));
         let mut commands = Vec::new();
-        let mut state = heartbeat.on_start(&mut Context::new(1, 4, LocalTime::from_nanos(0), &mut rng, &mut commands));
+        let mut state = heartbeat.on_start(&mut Context::new(
+            1,
+            4,
+            LocalTime::from_nanos(0),
+            &mut rng,
+            &mut commands,
+        ));
         commands.clear();
-        heartbeat.on_timer(&mut state, &mut Context::new(1, 4, LocalTime::from_nanos(0), &mut rng, &mut commands), Tick::Tick);
-        let sent: Vec<NodeId> = commands.iter().filter_map(|c| if let Command::Send { to, .. } = c { Some(*to) } else { None }).collect();
+        heartbeat.on_timer(
+            &mut state,
+            &mut Context::new(1, 4, LocalTime::from_nanos(0), &mut rng, &mut commands),
+            Tick::Tick,
+        );
+        let sent: Vec<NodeId> = commands
+            .iter()
+            .filter_map(|c| {
+                if let Command::Send { to, .. } = c {
+                    Some(*to)
+                } else {
+                    None
+                }
+            })
+            .collect();
         assert_eq!(sent, vec![0, 2, 3]);
-        assert!(matches!(commands.last(), Some(Command::SetTimer { after, .. }) if *after == SimDuration::from_millis(100)));
+        assert!(
+            matches!(commands.last(), Some(Command::SetTimer { after, .. }) if *after == SimDuration::from_millis(100))
+        );
     }
 }

@@ -20,7 +20,11 @@ pub struct NodeClock {
 
 impl Default for NodeClock {
     fn default() -> Self {
-        NodeClock { anchor_true: SimTime::ZERO, anchor_local: LocalTime::from_nanos(0), ppm: 0 }
+        NodeClock {
+            anchor_true: SimTime::ZERO,
+            anchor_local: LocalTime::from_nanos(0),
+            ppm: 0,
+        }
     }
 }
 
@@ -34,7 +38,11 @@ impl NodeClock {
         debug_assert!(now >= self.anchor_true, "clock read before its anchor");
         let elapsed = i128::from(now.since(self.anchor_true).as_nanos());
         let local_elapsed = elapsed * (MILLION + i128::from(self.ppm)) / MILLION;
-        LocalTime::from_nanos(self.anchor_local.as_nanos().saturating_add(local_elapsed as u64))
+        LocalTime::from_nanos(
+            self.anchor_local
+                .as_nanos()
+                .saturating_add(local_elapsed as u64),
+        )
     }
 
     /// How much true time must pass for the local clock to advance by `span`.
@@ -47,7 +55,10 @@ impl NodeClock {
 
     /// Changes the drift rate from true time `now` on, keeping the reading continuous.
     pub fn set_drift(&mut self, now: SimTime, ppm: i64) {
-        assert!(ppm.abs() <= DRIFT_PPM_MAX, "drift {ppm} ppm outside ±{DRIFT_PPM_MAX}");
+        assert!(
+            ppm.abs() <= DRIFT_PPM_MAX,
+            "drift {ppm} ppm outside ±{DRIFT_PPM_MAX}"
+        );
         self.anchor_local = self.local_at(now);
         self.anchor_true = now;
         self.ppm = ppm;
@@ -75,10 +86,16 @@ mod tests {
     fn a_fast_clock_gains_and_a_slow_one_loses() {
         let mut fast = NodeClock::default();
         fast.set_drift(SimTime::ZERO, 20_000);
-        assert_eq!(fast.local_at(SimTime::from_nanos(1_000_000_000)).as_nanos(), 1_020_000_000);
+        assert_eq!(
+            fast.local_at(SimTime::from_nanos(1_000_000_000)).as_nanos(),
+            1_020_000_000
+        );
         let mut slow = NodeClock::default();
         slow.set_drift(SimTime::ZERO, -100_000);
-        assert_eq!(slow.local_at(SimTime::from_nanos(1_000_000_000)).as_nanos(), 900_000_000);
+        assert_eq!(
+            slow.local_at(SimTime::from_nanos(1_000_000_000)).as_nanos(),
+            900_000_000
+        );
     }
 
     #[test]
@@ -88,7 +105,12 @@ mod tests {
         let before = clock.local_at(SimTime::from_nanos(2_000_000_000));
         clock.set_drift(SimTime::from_nanos(2_000_000_000), -100_000);
         assert_eq!(clock.local_at(SimTime::from_nanos(2_000_000_000)), before);
-        assert_eq!(clock.local_at(SimTime::from_nanos(3_000_000_000)).as_nanos(), 2_200_000_000 + 900_000_000);
+        assert_eq!(
+            clock
+                .local_at(SimTime::from_nanos(3_000_000_000))
+                .as_nanos(),
+            2_200_000_000 + 900_000_000
+        );
     }
 
     #[test]
@@ -107,9 +129,17 @@ mod tests {
     #[test]
     fn jumps_step_the_reading() {
         let mut clock = NodeClock::default();
-        clock.jump(SimTime::from_nanos(1_000), SimDuration::from_nanos(500), false);
+        clock.jump(
+            SimTime::from_nanos(1_000),
+            SimDuration::from_nanos(500),
+            false,
+        );
         assert_eq!(clock.local_at(SimTime::from_nanos(1_000)).as_nanos(), 1_500);
-        clock.jump(SimTime::from_nanos(2_000), SimDuration::from_nanos(10_000), true);
+        clock.jump(
+            SimTime::from_nanos(2_000),
+            SimDuration::from_nanos(10_000),
+            true,
+        );
         assert_eq!(clock.local_at(SimTime::from_nanos(2_000)).as_nanos(), 0);
     }
 }

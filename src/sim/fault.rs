@@ -10,25 +10,53 @@ use serde::Serialize;
 pub enum Fault {
     /// Nodes talk only within their groups; a node listed in several groups
     /// (a bridge) talks to all of them. Replaces any earlier partition.
-    Partition { groups: Vec<Vec<NodeId>> },
+    Partition {
+        groups: Vec<Vec<NodeId>>,
+    },
     /// Ends the partition and restores every cut link.
     Heal,
     /// Cuts one direction of one link.
-    CutLink { from: NodeId, to: NodeId },
-    RestoreLink { from: NodeId, to: NodeId },
+    CutLink {
+        from: NodeId,
+        to: NodeId,
+    },
+    RestoreLink {
+        from: NodeId,
+        to: NodeId,
+    },
     /// The node stops; its volatile state, timers and queued messages are lost.
-    Crash { node: NodeId },
+    Crash {
+        node: NodeId,
+    },
     /// A crashed node starts again from its persisted state.
-    Restart { node: NodeId },
+    Restart {
+        node: NodeId,
+    },
     /// Stop-the-world pause: nothing is handled until it ends, then everything
     /// that arrived or expired meanwhile is handled in order.
-    Pause { node: NodeId, duration: SimDuration },
+    Pause {
+        node: NodeId,
+        duration: SimDuration,
+    },
     /// Sets the node's clock rate to `1 + ppm/1e6` of true time from now on.
-    ClockDrift { node: NodeId, ppm: i64 },
+    ClockDrift {
+        node: NodeId,
+        ppm: i64,
+    },
     /// Steps the node's clock forward (or backward) by `by`.
-    ClockJump { node: NodeId, by: SimDuration, backward: bool },
+    ClockJump {
+        node: NodeId,
+        by: SimDuration,
+        backward: bool,
+    },
     /// For `duration`, messages from `from` to `to` use this loss and/or latency.
-    DegradeLink { from: NodeId, to: NodeId, duration: SimDuration, drop: Option<f64>, latency: Option<Latency> },
+    DegradeLink {
+        from: NodeId,
+        to: NodeId,
+        duration: SimDuration,
+        drop: Option<f64>,
+        latency: Option<Latency>,
+    },
 }
 
 impl Fault {
@@ -37,7 +65,9 @@ impl Fault {
         match self {
             Fault::Partition { groups } => groups.iter().flatten().copied().collect(),
             Fault::Heal => Vec::new(),
-            Fault::CutLink { from, to } | Fault::RestoreLink { from, to } | Fault::DegradeLink { from, to, .. } => {
+            Fault::CutLink { from, to }
+            | Fault::RestoreLink { from, to }
+            | Fault::DegradeLink { from, to, .. } => {
                 vec![*from, *to]
             }
             Fault::Crash { node }
@@ -66,7 +96,11 @@ pub struct ScheduleError {
 /// Checks that a time-ordered schedule makes sense node by node: nodes in
 /// range, every fault before the end, a restart only of a crashed node, no
 /// crash of a crashed node, no pause of a crashed or paused node.
-pub fn validate_schedule(node_count: u32, duration: SimDuration, faults: &[ScheduledFault]) -> Result<(), ScheduleError> {
+pub fn validate_schedule(
+    node_count: u32,
+    duration: SimDuration,
+    faults: &[ScheduledFault],
+) -> Result<(), ScheduleError> {
     #[derive(Clone, Copy, PartialEq)]
     enum State {
         Up,
@@ -83,10 +117,21 @@ pub fn validate_schedule(node_count: u32, duration: SimDuration, faults: &[Sched
         }
         previous = scheduled.at;
         if scheduled.at >= end {
-            return error(format!("fault at {} is not before the end of the run ({})", scheduled.at, end));
+            return error(format!(
+                "fault at {} is not before the end of the run ({})",
+                scheduled.at, end
+            ));
         }
-        if let Some(node) = scheduled.fault.nodes().into_iter().find(|&n| n >= node_count) {
-            return error(format!("node {node} does not exist (nodes are 0..={})", node_count - 1));
+        if let Some(node) = scheduled
+            .fault
+            .nodes()
+            .into_iter()
+            .find(|&n| n >= node_count)
+        {
+            return error(format!(
+                "node {node} does not exist (nodes are 0..={})",
+                node_count - 1
+            ));
         }
         let at = scheduled.at;
         // A pause that has ended by now leaves the node up.
@@ -106,16 +151,22 @@ pub fn validate_schedule(node_count: u32, duration: SimDuration, faults: &[Sched
             Fault::Restart { node } => {
                 let state = &mut states[node as usize];
                 if *state != State::Crashed {
-                    return error(format!("node {node} is not down at {at}: only a crashed node can restart"));
+                    return error(format!(
+                        "node {node} is not down at {at}: only a crashed node can restart"
+                    ));
                 }
                 *state = State::Up;
             }
             Fault::Pause { node, duration } => {
                 let state = &mut states[node as usize];
                 match *state {
-                    State::Crashed => return error(format!("node {node} is crashed at {at} and cannot pause")),
+                    State::Crashed => {
+                        return error(format!("node {node} is crashed at {at} and cannot pause"))
+                    }
                     State::PausedUntil(until) => {
-                        return error(format!("node {node} is already paused at {at} (until {until})"))
+                        return error(format!(
+                            "node {node} is already paused at {at} (until {until})"
+                        ))
                     }
                     State::Up => *state = State::PausedUntil(at.after(duration)),
                 }

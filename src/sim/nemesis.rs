@@ -55,7 +55,12 @@ pub struct NemesisConfig {
 
 /// Generates faults for `seed` and merges them with the explicit ones, in time
 /// order (explicit faults first at equal times).
-pub fn generate(config: &NemesisConfig, node_count: u32, seed: u64, explicit: &[ScheduledFault]) -> Vec<ScheduledFault> {
+pub fn generate(
+    config: &NemesisConfig,
+    node_count: u32,
+    seed: u64,
+    explicit: &[ScheduledFault],
+) -> Vec<ScheduledFault> {
     let mut rng = RngStream::new(seed, Purpose::Nemesis);
     let busy = explicit_busy_windows(node_count, explicit);
     let mut down_until: Vec<SimTime> = vec![SimTime::ZERO; node_count as usize];
@@ -64,19 +69,30 @@ pub fn generate(config: &NemesisConfig, node_count: u32, seed: u64, explicit: &[
     let mut at = config.from;
     // One attempt per interval: the number of draws is bounded by the window.
     loop {
-        at = at.after(round_to_millis(draw_span(&mut rng, config.interval_min, config.interval_max)));
+        at = at.after(round_to_millis(draw_span(
+            &mut rng,
+            config.interval_min,
+            config.interval_max,
+        )));
         if at >= config.until || config.kinds.is_empty() {
             break;
         }
         let kind = config.kinds[rng.index(config.kinds.len())];
-        let duration = round_to_millis(draw_span(&mut rng, config.duration_min, config.duration_max));
+        let duration = round_to_millis(draw_span(
+            &mut rng,
+            config.duration_min,
+            config.duration_max,
+        ));
         let end = at.after(duration).min(config.until);
         if end <= at {
             continue;
         }
         let span = end.since(at);
         let node_is_free = |node: NodeId, down_until: &[SimTime]| {
-            down_until[node as usize] <= at && !busy[node as usize].iter().any(|&(start, stop)| start < end && at < stop)
+            down_until[node as usize] <= at
+                && !busy[node as usize]
+                    .iter()
+                    .any(|&(start, stop)| start < end && at < stop)
         };
         let down_now = down_until.iter().filter(|&&until| until > at).count() as u32;
         let push = |generated: &mut Vec<ScheduledFault>, when: SimTime, fault: Fault| {
@@ -87,7 +103,9 @@ pub fn generate(config: &NemesisConfig, node_count: u32, seed: u64, explicit: &[
                 if down_now >= config.nodes_down_max {
                     continue;
                 }
-                let candidates: Vec<NodeId> = (0..node_count).filter(|&n| node_is_free(n, &down_until)).collect();
+                let candidates: Vec<NodeId> = (0..node_count)
+                    .filter(|&n| node_is_free(n, &down_until))
+                    .collect();
                 if candidates.is_empty() {
                     continue;
                 }
@@ -97,13 +115,24 @@ pub fn generate(config: &NemesisConfig, node_count: u32, seed: u64, explicit: &[
                     push(&mut generated, at, Fault::Crash { node });
                     push(&mut generated, end, Fault::Restart { node });
                 } else {
-                    push(&mut generated, at, Fault::Pause { node, duration: span });
+                    push(
+                        &mut generated,
+                        at,
+                        Fault::Pause {
+                            node,
+                            duration: span,
+                        },
+                    );
                 }
             }
             NemesisKind::ClockDrift => {
                 let node = rng.below(u64::from(node_count)) as NodeId;
                 let magnitude = rng.between(1, config.drift_ppm_max.max(1) as u64) as i64;
-                let ppm = if rng.chance(0.5) { -magnitude } else { magnitude };
+                let ppm = if rng.chance(0.5) {
+                    -magnitude
+                } else {
+                    magnitude
+                };
                 push(&mut generated, at, Fault::ClockDrift { node, ppm });
                 push(&mut generated, end, Fault::ClockDrift { node, ppm: 0 });
             }
@@ -111,12 +140,16 @@ pub fn generate(config: &NemesisConfig, node_count: u32, seed: u64, explicit: &[
                 if network_free_at > at || node_count < 2 {
                     continue;
                 }
-                let Some(start_fault) = network_fault(network_kind, node_count, span, &mut rng) else {
+                let Some(start_fault) = network_fault(network_kind, node_count, span, &mut rng)
+                else {
                     continue;
                 };
                 network_free_at = end;
                 let end_fault = match &start_fault {
-                    Fault::CutLink { from, to } => Some(Fault::RestoreLink { from: *from, to: *to }),
+                    Fault::CutLink { from, to } => Some(Fault::RestoreLink {
+                        from: *from,
+                        to: *to,
+                    }),
                     Fault::DegradeLink { .. } => None,
                     _ => Some(Fault::Heal),
                 };
@@ -134,7 +167,12 @@ pub fn generate(config: &NemesisConfig, node_count: u32, seed: u64, explicit: &[
     merged
 }
 
-fn network_fault(kind: NemesisKind, node_count: u32, span: SimDuration, rng: &mut RngStream) -> Option<Fault> {
+fn network_fault(
+    kind: NemesisKind,
+    node_count: u32,
+    span: SimDuration,
+    rng: &mut RngStream,
+) -> Option<Fault> {
     let mut nodes: Vec<NodeId> = (0..node_count).collect();
     rng.shuffle(&mut nodes);
     match kind {
@@ -143,12 +181,16 @@ fn network_fault(kind: NemesisKind, node_count: u32, span: SimDuration, rng: &mu
             let (mut left, mut right) = (nodes[..cut].to_vec(), nodes[cut..].to_vec());
             left.sort_unstable();
             right.sort_unstable();
-            Some(Fault::Partition { groups: vec![left, right] })
+            Some(Fault::Partition {
+                groups: vec![left, right],
+            })
         }
         NemesisKind::Isolate => {
             let lonely = nodes[0];
             let others: Vec<NodeId> = (0..node_count).filter(|&n| n != lonely).collect();
-            Some(Fault::Partition { groups: vec![vec![lonely], others] })
+            Some(Fault::Partition {
+                groups: vec![vec![lonely], others],
+            })
         }
         NemesisKind::Bridge => {
             if node_count < 3 {
@@ -161,9 +203,14 @@ fn network_fault(kind: NemesisKind, node_count: u32, span: SimDuration, rng: &mu
             let mut right: Vec<NodeId> = rest[cut..].iter().copied().chain([bridge]).collect();
             left.sort_unstable();
             right.sort_unstable();
-            Some(Fault::Partition { groups: vec![left, right] })
+            Some(Fault::Partition {
+                groups: vec![left, right],
+            })
         }
-        NemesisKind::OneWay => Some(Fault::CutLink { from: nodes[0], to: nodes[1] }),
+        NemesisKind::OneWay => Some(Fault::CutLink {
+            from: nodes[0],
+            to: nodes[1],
+        }),
         NemesisKind::DegradeLink => {
             let drop = (20 + rng.below(71)) as f64 / 100.0;
             let latency_ms = 50 + rng.below(451);
@@ -189,7 +236,10 @@ fn round_to_millis(span: SimDuration) -> SimDuration {
 }
 
 /// For each node, the windows in which explicit faults have it crashed or paused.
-fn explicit_busy_windows(node_count: u32, explicit: &[ScheduledFault]) -> Vec<Vec<(SimTime, SimTime)>> {
+fn explicit_busy_windows(
+    node_count: u32,
+    explicit: &[ScheduledFault],
+) -> Vec<Vec<(SimTime, SimTime)>> {
     let mut windows = vec![Vec::new(); node_count as usize];
     let mut crashed_since: Vec<Option<SimTime>> = vec![None; node_count as usize];
     for scheduled in explicit {
@@ -200,7 +250,9 @@ fn explicit_busy_windows(node_count: u32, explicit: &[ScheduledFault]) -> Vec<Ve
                     windows[node as usize].push((since, scheduled.at));
                 }
             }
-            Fault::Pause { node, duration } => windows[node as usize].push((scheduled.at, scheduled.at.after(duration))),
+            Fault::Pause { node, duration } => {
+                windows[node as usize].push((scheduled.at, scheduled.at.after(duration)))
+            }
             _ => {}
         }
     }
@@ -243,22 +295,37 @@ mod tests {
     #[test]
     fn generated_schedules_are_valid_and_end_in_time() {
         let explicit = vec![
-            ScheduledFault { at: SimTime::from_nanos(1_000_000_000), fault: Fault::Crash { node: 2 } },
-            ScheduledFault { at: SimTime::from_nanos(5_000_000_000), fault: Fault::Restart { node: 2 } },
+            ScheduledFault {
+                at: SimTime::from_nanos(1_000_000_000),
+                fault: Fault::Crash { node: 2 },
+            },
+            ScheduledFault {
+                at: SimTime::from_nanos(5_000_000_000),
+                fault: Fault::Restart { node: 2 },
+            },
         ];
         for seed in 0..200 {
             let faults = generate(&config(), 5, seed, &explicit);
             validate_schedule(5, SimDuration::from_secs(30), &faults)
                 .unwrap_or_else(|e| panic!("seed {seed}: fault {}: {}", e.index, e.message));
             assert!(faults.iter().all(|f| f.at <= config().until));
-            assert!(faults.len() > explicit.len(), "seed {seed} generated nothing");
+            assert!(
+                faults.len() > explicit.len(),
+                "seed {seed} generated nothing"
+            );
         }
     }
 
     #[test]
     fn generation_is_a_function_of_the_seed() {
-        assert_eq!(generate(&config(), 5, 11, &[]), generate(&config(), 5, 11, &[]));
-        assert_ne!(generate(&config(), 5, 11, &[]), generate(&config(), 5, 12, &[]));
+        assert_eq!(
+            generate(&config(), 5, 11, &[]),
+            generate(&config(), 5, 11, &[])
+        );
+        assert_ne!(
+            generate(&config(), 5, 11, &[]),
+            generate(&config(), 5, 12, &[])
+        );
     }
 
     #[test]
@@ -281,7 +348,10 @@ mod tests {
                 }
             }
             for &(start, _) in &windows {
-                let down = windows.iter().filter(|&&(s, e)| s <= start && start < e).count();
+                let down = windows
+                    .iter()
+                    .filter(|&&(s, e)| s <= start && start < e)
+                    .count();
                 assert!(down <= 2, "seed {seed}: {down} nodes down at {start}");
             }
         }

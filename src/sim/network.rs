@@ -25,11 +25,22 @@ use std::collections::BTreeSet;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Latency {
     Constant(SimDuration),
-    Uniform { min: SimDuration, max: SimDuration },
+    Uniform {
+        min: SimDuration,
+        max: SimDuration,
+    },
     /// Log-normal with the given median and shape `sigma`, capped at `max`.
-    LogNormal { median: SimDuration, sigma: f64, max: SimDuration },
+    LogNormal {
+        median: SimDuration,
+        sigma: f64,
+        max: SimDuration,
+    },
     /// Pareto with scale `min` and shape `alpha` (heavier tail as alpha falls), capped at `max`.
-    Pareto { min: SimDuration, alpha: f64, max: SimDuration },
+    Pareto {
+        min: SimDuration,
+        alpha: f64,
+        max: SimDuration,
+    },
 }
 
 impl Latency {
@@ -38,7 +49,9 @@ impl Latency {
     pub fn sample(&self, rng: &mut RngStream) -> SimDuration {
         match *self {
             Latency::Constant(latency) => latency,
-            Latency::Uniform { min, max } => SimDuration::from_nanos(rng.between(min.as_nanos(), max.as_nanos())),
+            Latency::Uniform { min, max } => {
+                SimDuration::from_nanos(rng.between(min.as_nanos(), max.as_nanos()))
+            }
             Latency::LogNormal { median, sigma, max } => {
                 let factor = libm::exp(sigma * rng.standard_normal());
                 cap(median.as_nanos() as f64 * factor, max)
@@ -55,7 +68,9 @@ impl Latency {
     pub fn bound(&self) -> SimDuration {
         match *self {
             Latency::Constant(latency) => latency,
-            Latency::Uniform { max, .. } | Latency::LogNormal { max, .. } | Latency::Pareto { max, .. } => max,
+            Latency::Uniform { max, .. }
+            | Latency::LogNormal { max, .. }
+            | Latency::Pareto { max, .. } => max,
         }
     }
 }
@@ -130,7 +145,8 @@ impl MessageStats {
             + self.dropped_random_loss
             + self.dropped_crashed_destination
             + self.dropped_inbox_overflow;
-        by_reason == self.dropped && self.sent + self.duplicated == self.delivered + self.dropped + self.in_flight
+        by_reason == self.dropped
+            && self.sent + self.duplicated == self.delivered + self.dropped + self.in_flight
     }
 }
 
@@ -184,7 +200,10 @@ impl Network {
 
     /// Whether a message from `from` would reach `to` now.
     pub fn link_up(&self, from: NodeId, to: NodeId) -> bool {
-        from == to || self.links.has_edge(NodeIndex::new(from as usize), NodeIndex::new(to as usize))
+        from == to
+            || self
+                .links
+                .has_edge(NodeIndex::new(from as usize), NodeIndex::new(to as usize))
     }
 
     /// The connectivity graph itself, for checks that ask about paths.
@@ -224,7 +243,9 @@ impl Network {
     fn grouped_together(&self, a: NodeId, b: NodeId) -> bool {
         match &self.groups {
             None => true,
-            Some(groups) => groups.iter().any(|group| group.contains(&a) && group.contains(&b)),
+            Some(groups) => groups
+                .iter()
+                .any(|group| group.contains(&a) && group.contains(&b)),
         }
     }
 
@@ -252,9 +273,18 @@ impl Network {
     /// Decides the fate of one message sent at `now`. Always draws the same
     /// number of random values (loss, duplication, two latencies).
     pub fn transmit(&mut self, from: NodeId, to: NodeId, now: SimTime) -> Transmission {
-        let link_override = self.overrides.iter().rev().find(|(_, o)| o.from == from && o.to == to).map(|(_, o)| o);
-        let drop = link_override.and_then(|o| o.drop).unwrap_or(self.config.drop);
-        let latency = link_override.and_then(|o| o.latency.as_ref()).unwrap_or(&self.config.latency);
+        let link_override = self
+            .overrides
+            .iter()
+            .rev()
+            .find(|(_, o)| o.from == from && o.to == to)
+            .map(|(_, o)| o);
+        let drop = link_override
+            .and_then(|o| o.drop)
+            .unwrap_or(self.config.drop);
+        let latency = link_override
+            .and_then(|o| o.latency.as_ref())
+            .unwrap_or(&self.config.latency);
         let lost = self.rng.chance(drop);
         let duplicated = self.rng.chance(self.config.duplicate);
         let first = latency.sample(&mut self.rng);
@@ -272,7 +302,11 @@ impl Network {
                 self.arrival_last[slot] = *copy;
             }
         }
-        Transmission { lost, arrival, duplicate_arrival: if lost { None } else { duplicate_arrival } }
+        Transmission {
+            lost,
+            arrival,
+            duplicate_arrival: if lost { None } else { duplicate_arrival },
+        }
     }
 }
 
@@ -283,7 +317,10 @@ mod tests {
 
     fn network(nodes: u32, fifo: bool) -> Network {
         let config = NetworkConfig {
-            latency: Latency::Uniform { min: SimDuration::from_millis(1), max: SimDuration::from_millis(50) },
+            latency: Latency::Uniform {
+                min: SimDuration::from_millis(1),
+                max: SimDuration::from_millis(50),
+            },
             drop: 0.0,
             duplicate: 0.0,
             fifo,
@@ -338,8 +375,12 @@ mod tests {
     #[test]
     fn random_latency_reorders_without_fifo() {
         let mut net = network(2, false);
-        let arrivals: Vec<SimTime> =
-            (0..1000).map(|step| net.transmit(0, 1, SimTime::from_nanos(step * 100_000)).arrival).collect();
+        let arrivals: Vec<SimTime> = (0..1000)
+            .map(|step| {
+                net.transmit(0, 1, SimTime::from_nanos(step * 100_000))
+                    .arrival
+            })
+            .collect();
         assert!(arrivals.windows(2).any(|pair| pair[1] < pair[0]));
     }
 
@@ -348,12 +389,23 @@ mod tests {
         let mut rng = RngStream::new(9, Purpose::Network);
         let max = SimDuration::from_millis(500);
         for latency in [
-            Latency::LogNormal { median: SimDuration::from_millis(10), sigma: 1.5, max },
-            Latency::Pareto { min: SimDuration::from_millis(5), alpha: 1.1, max },
+            Latency::LogNormal {
+                median: SimDuration::from_millis(10),
+                sigma: 1.5,
+                max,
+            },
+            Latency::Pareto {
+                min: SimDuration::from_millis(5),
+                alpha: 1.1,
+                max,
+            },
         ] {
             let samples: Vec<SimDuration> = (0..10_000).map(|_| latency.sample(&mut rng)).collect();
             assert!(samples.iter().all(|s| *s <= max));
-            assert!(samples.iter().any(|s| *s >= SimDuration::from_millis(200)), "{latency:?} has no tail");
+            assert!(
+                samples.iter().any(|s| *s >= SimDuration::from_millis(200)),
+                "{latency:?} has no tail"
+            );
         }
     }
 
@@ -362,7 +414,12 @@ mod tests {
         let mut net = network(2, false);
         net.add_override(
             7,
-            LinkOverride { from: 0, to: 1, drop: Some(1.0), latency: Some(Latency::Constant(SimDuration::from_secs(1))) },
+            LinkOverride {
+                from: 0,
+                to: 1,
+                drop: Some(1.0),
+                latency: Some(Latency::Constant(SimDuration::from_secs(1))),
+            },
         );
         assert!(net.transmit(0, 1, SimTime::ZERO).lost);
         assert!(!net.transmit(1, 0, SimTime::ZERO).lost);

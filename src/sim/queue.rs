@@ -60,7 +60,11 @@ impl<E> EventQueue<E> {
         };
         let sequence = self.sequence_next;
         self.sequence_next += 1;
-        self.heap.push(Reverse(Key { time, sequence, slot }));
+        self.heap.push(Reverse(Key {
+            time,
+            sequence,
+            slot,
+        }));
         self.pending_high_water = self.pending_high_water.max(self.heap.len());
     }
 
@@ -71,7 +75,9 @@ impl<E> EventQueue<E> {
 
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let Reverse(key) = self.heap.pop()?;
-        let event = self.slots[key.slot as usize].take().expect("queued slot is occupied");
+        let event = self.slots[key.slot as usize]
+            .take()
+            .expect("queued slot is occupied");
         self.slots_free.push(key.slot);
         Some((key.time, event))
     }

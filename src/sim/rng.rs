@@ -137,7 +137,10 @@ mod tests {
         assert_eq!(words, (0..3).map(|_| again.next_u64()).collect::<Vec<_>>());
         let mut below = RngStream::new(42, Purpose::Node(3));
         let draws: Vec<u64> = (0..5).map(|_| below.below(1000)).collect();
-        assert_eq!(draws, PINNED_BELOW_1000, "ChaCha output or sampling changed");
+        assert_eq!(
+            draws, PINNED_BELOW_1000,
+            "ChaCha output or sampling changed"
+        );
     }
     const PINNED_BELOW_1000: [u64; 5] = [506, 624, 319, 871, 939];
 
@@ -158,7 +161,8 @@ mod tests {
         let mut stream = RngStream::new(3, Purpose::Network);
         let samples: Vec<f64> = (0..20_000).map(|_| stream.standard_normal()).collect();
         let mean = samples.iter().sum::<f64>() / samples.len() as f64;
-        let variance = samples.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / samples.len() as f64;
+        let variance =
+            samples.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / samples.len() as f64;
         assert!(mean.abs() < 0.03, "mean {mean}");
         assert!((variance - 1.0).abs() < 0.05, "variance {variance}");
     }

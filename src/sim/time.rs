@@ -137,14 +137,25 @@ mod tests {
     #[test]
     fn display_is_exact_and_readable() {
         assert_eq!(SimTime::from_nanos(5_500_000_000).to_string(), "5.500s");
-        assert_eq!(SimTime::from_nanos(1_000_000_001).to_string(), "1.000000001s");
+        assert_eq!(
+            SimTime::from_nanos(1_000_000_001).to_string(),
+            "1.000000001s"
+        );
         assert_eq!(SimDuration::from_millis(250).to_string(), "250ms");
         assert_eq!(SimDuration::from_millis(1500).to_string(), "1.500s");
     }
 
     #[test]
     fn arithmetic_saturates_instead_of_wrapping() {
-        assert_eq!(SimTime::from_nanos(5).since(SimTime::from_nanos(9)), SimDuration::ZERO);
-        assert_eq!(SimTime::from_nanos(u64::MAX).after(SimDuration::from_nanos(1)).as_nanos(), u64::MAX);
+        assert_eq!(
+            SimTime::from_nanos(5).since(SimTime::from_nanos(9)),
+            SimDuration::ZERO
+        );
+        assert_eq!(
+            SimTime::from_nanos(u64::MAX)
+                .after(SimDuration::from_nanos(1))
+                .as_nanos(),
+            u64::MAX
+        );
     }
 }

@@ -14,27 +14,89 @@ use xxhash_rust::xxh3::Xxh3;
 #[derive(Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case", bound = "")]
 pub enum TraceEvent<'a, P: Protocol> {
-    Start { node: NodeId },
-    Restart { node: NodeId },
-    Crash { node: NodeId },
-    Pause { node: NodeId, duration: SimDuration },
-    Resume { node: NodeId },
-    Send { node: NodeId, to: NodeId, id: u64, message: &'a P::Message },
+    Start {
+        node: NodeId,
+    },
+    Restart {
+        node: NodeId,
+    },
+    Crash {
+        node: NodeId,
+    },
+    Pause {
+        node: NodeId,
+        duration: SimDuration,
+    },
+    Resume {
+        node: NodeId,
+    },
+    Send {
+        node: NodeId,
+        to: NodeId,
+        id: u64,
+        message: &'a P::Message,
+    },
     /// The network made a second copy of message `id`.
-    Duplicate { node: NodeId, to: NodeId, id: u64 },
-    Deliver { node: NodeId, from: NodeId, id: u64, message: &'a P::Message },
-    Drop { node: NodeId, from: NodeId, id: u64, reason: DropReason },
-    Timer { node: NodeId, timer: &'a P::Timer },
-    Observe { node: NodeId, observation: &'a P::Observation },
-    Persist { node: NodeId },
-    Partition { groups: &'a [Vec<NodeId>] },
+    Duplicate {
+        node: NodeId,
+        to: NodeId,
+        id: u64,
+    },
+    Deliver {
+        node: NodeId,
+        from: NodeId,
+        id: u64,
+        message: &'a P::Message,
+    },
+    Drop {
+        node: NodeId,
+        from: NodeId,
+        id: u64,
+        reason: DropReason,
+    },
+    Timer {
+        node: NodeId,
+        timer: &'a P::Timer,
+    },
+    Observe {
+        node: NodeId,
+        observation: &'a P::Observation,
+    },
+    Persist {
+        node: NodeId,
+    },
+    Partition {
+        groups: &'a [Vec<NodeId>],
+    },
     Heal,
-    CutLink { from: NodeId, to: NodeId },
-    RestoreLink { from: NodeId, to: NodeId },
-    ClockDrift { node: NodeId, ppm: i64 },
-    ClockJump { node: NodeId, by: SimDuration, backward: bool },
-    DegradeLink { from: NodeId, to: NodeId, duration: SimDuration, drop: Option<f64>, latency: Option<&'a Latency> },
-    DegradeEnd { from: NodeId, to: NodeId },
+    CutLink {
+        from: NodeId,
+        to: NodeId,
+    },
+    RestoreLink {
+        from: NodeId,
+        to: NodeId,
+    },
+    ClockDrift {
+        node: NodeId,
+        ppm: i64,
+    },
+    ClockJump {
+        node: NodeId,
+        by: SimDuration,
+        backward: bool,
+    },
+    DegradeLink {
+        from: NodeId,
+        to: NodeId,
+        duration: SimDuration,
+        drop: Option<f64>,
+        latency: Option<&'a Latency>,
+    },
+    DegradeEnd {
+        from: NodeId,
+        to: NodeId,
+    },
 }
 
 /// Whether a node is running, crashed or frozen in a pause.
@@ -110,7 +172,14 @@ pub struct TraceWriter<W: Write> {
 
 impl<W: Write> TraceWriter<W> {
     pub fn new(sink: Option<W>) -> Self {
-        TraceWriter { sink, hasher: Xxh3::new(), line: Vec::with_capacity(256), body: Vec::with_capacity(256), bytes: 0, error: None }
+        TraceWriter {
+            sink,
+            hasher: Xxh3::new(),
+            line: Vec::with_capacity(256),
+            body: Vec::with_capacity(256),
+            bytes: 0,
+            error: None,
+        }
     }
 
     /// The hash of every byte written so far, as 32 hex digits.
@@ -142,7 +211,8 @@ impl<P: Protocol, W: Write> Observer<P> for TraceWriter<W> {
         debug_assert_eq!(self.body.first(), Some(&b'{'));
         self.line.clear();
         self.line.extend_from_slice(b"{\"t\":");
-        self.line.extend_from_slice(itoa_u64(time.as_nanos(), &mut [0u8; 20]));
+        self.line
+            .extend_from_slice(itoa_u64(time.as_nanos(), &mut [0u8; 20]));
         self.line.push(b',');
         self.line.extend_from_slice(&self.body[1..]);
         self.line.push(b'\n');

@@ -48,18 +48,43 @@ pub struct RunReport {
 }
 
 enum Event<P: Protocol> {
-    Start { node: NodeId },
-    Deliver { from: NodeId, to: NodeId, id: u64, message: P::Message },
-    Timer { node: NodeId, generation: u64 },
-    Fault { index: usize },
-    Resume { node: NodeId, pause: u64 },
-    DegradeEnd { id: u64, from: NodeId, to: NodeId },
+    Start {
+        node: NodeId,
+    },
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        id: u64,
+        message: P::Message,
+    },
+    Timer {
+        node: NodeId,
+        generation: u64,
+    },
+    Fault {
+        index: usize,
+    },
+    Resume {
+        node: NodeId,
+        pause: u64,
+    },
+    DegradeEnd {
+        id: u64,
+        from: NodeId,
+        to: NodeId,
+    },
 }
 
 /// Something that reached a paused node and waits for it to resume.
 enum Queued<P: Protocol> {
-    Message { from: NodeId, id: u64, message: P::Message },
-    Timer { generation: u64 },
+    Message {
+        from: NodeId,
+        id: u64,
+        message: P::Message,
+    },
+    Timer {
+        generation: u64,
+    },
 }
 
 struct TimerEntry<T> {
@@ -98,11 +123,21 @@ pub struct Simulation<P: Protocol> {
 
 impl<P: Protocol> Simulation<P> {
     pub fn new(protocol: P, config: SimulationConfig) -> Self {
-        assert!(config.node_count > 0, "a simulation needs at least one node");
+        assert!(
+            config.node_count > 0,
+            "a simulation needs at least one node"
+        );
         if let Err(error) = validate_schedule(config.node_count, config.duration, &config.faults) {
-            panic!("invalid fault schedule reached the engine: fault {}: {}", error.index, error.message);
+            panic!(
+                "invalid fault schedule reached the engine: fault {}: {}",
+                error.index, error.message
+            );
         }
-        let network = Network::new(config.network.clone(), config.node_count, RngStream::new(config.seed, Purpose::Network));
+        let network = Network::new(
+            config.network.clone(),
+            config.node_count,
+            RngStream::new(config.seed, Purpose::Network),
+        );
         let nodes = (0..config.node_count)
             .map(|node| NodeSlot {
                 state: None,
@@ -152,11 +187,19 @@ impl<P: Protocol> Simulation<P> {
                 break;
             }
             if self.events >= self.config.events_max {
-                stopped_early = Some(format!("event limit {} reached at {}", self.config.events_max, self.now));
+                stopped_early = Some(format!(
+                    "event limit {} reached at {}",
+                    self.config.events_max, self.now
+                ));
                 break;
             }
             let (time, event) = self.queue.pop().expect("peeked event exists");
-            assert!(time >= self.now, "time went backwards: {} after {}", time, self.now);
+            assert!(
+                time >= self.now,
+                "time went backwards: {} after {}",
+                time,
+                self.now
+            );
             self.now = time;
             self.events += 1;
             self.handle(event, observer);
@@ -168,14 +211,27 @@ impl<P: Protocol> Simulation<P> {
     }
 
     fn finish(mut self, stopped_early: Option<String>) -> RunReport {
-        let on_wire = self.queue.pending().filter(|event| matches!(event, Event::Deliver { .. })).count();
+        let on_wire = self
+            .queue
+            .pending()
+            .filter(|event| matches!(event, Event::Deliver { .. }))
+            .count();
         let in_inboxes: usize = self
             .nodes
             .iter()
-            .map(|slot| slot.inbox.iter().filter(|queued| matches!(queued, Queued::Message { .. })).count())
+            .map(|slot| {
+                slot.inbox
+                    .iter()
+                    .filter(|queued| matches!(queued, Queued::Message { .. }))
+                    .count()
+            })
             .sum();
         self.stats.in_flight = (on_wire + in_inboxes) as u64;
-        assert!(self.stats.balances(), "message accounting does not balance: {:?}", self.stats);
+        assert!(
+            self.stats.balances(),
+            "message accounting does not balance: {:?}",
+            self.stats
+        );
         RunReport {
             end: self.now,
             events: self.events,
@@ -186,7 +242,10 @@ impl<P: Protocol> Simulation<P> {
     }
 
     fn emit(&self, observer: &mut dyn Observer<P>, event: TraceEvent<'_, P>) {
-        let world = WorldView { network: &self.network, statuses: &self.statuses };
+        let world = WorldView {
+            network: &self.network,
+            statuses: &self.statuses,
+        };
         observer.observe(self.now, &event, &world);
     }
 
@@ -198,7 +257,12 @@ impl<P: Protocol> Simulation<P> {
                     self.start_node(node, false, observer);
                 }
             }
-            Event::Deliver { from, to, id, message } => self.deliver(from, to, id, message, observer),
+            Event::Deliver {
+                from,
+                to,
+                id,
+                message,
+            } => self.deliver(from, to, id, message, observer),
             Event::Timer { node, generation } => self.timer_due(node, generation, observer),
             Event::Fault { index } => self.apply_fault(index, observer),
             Event::Resume { node, pause } => self.resume(node, pause, observer),
@@ -212,7 +276,13 @@ impl<P: Protocol> Simulation<P> {
     fn start_node(&mut self, node: NodeId, restart: bool, observer: &mut dyn Observer<P>) {
         let slot = &mut self.nodes[node as usize];
         debug_assert!(slot.state.is_none() && slot.timers.is_empty());
-        let mut context = Context::new(node, self.config.node_count, slot.clock.local_at(self.now), &mut slot.rng, &mut self.commands);
+        let mut context = Context::new(
+            node,
+            self.config.node_count,
+            slot.clock.local_at(self.now),
+            &mut slot.rng,
+            &mut self.commands,
+        );
         let state = if restart {
             self.protocol.on_restart(&mut context, &slot.durable)
         } else {
@@ -222,43 +292,98 @@ impl<P: Protocol> Simulation<P> {
         self.apply_commands(node, observer);
     }
 
-    fn deliver(&mut self, from: NodeId, to: NodeId, id: u64, message: P::Message, observer: &mut dyn Observer<P>) {
+    fn deliver(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        id: u64,
+        message: P::Message,
+        observer: &mut dyn Observer<P>,
+    ) {
         if !self.network.link_up(from, to) {
             self.drop_message(from, to, id, DropReason::LinkDown, observer);
             return;
         }
         match self.statuses[to as usize] {
-            NodeStatus::Crashed => self.drop_message(from, to, id, DropReason::CrashedDestination, observer),
+            NodeStatus::Crashed => {
+                self.drop_message(from, to, id, DropReason::CrashedDestination, observer)
+            }
             NodeStatus::Paused => {
                 if self.nodes[to as usize].inbox.len() >= self.config.inbox_max {
                     self.drop_message(from, to, id, DropReason::InboxOverflow, observer);
                 } else {
-                    self.nodes[to as usize].inbox.push_back(Queued::Message { from, id, message });
+                    self.nodes[to as usize]
+                        .inbox
+                        .push_back(Queued::Message { from, id, message });
                 }
             }
             NodeStatus::Up => self.handle_message(from, to, id, message, observer),
         }
     }
 
-    fn drop_message(&mut self, from: NodeId, to: NodeId, id: u64, reason: DropReason, observer: &mut dyn Observer<P>) {
+    fn drop_message(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        id: u64,
+        reason: DropReason,
+        observer: &mut dyn Observer<P>,
+    ) {
         self.stats.record_drop(reason);
-        self.emit(observer, TraceEvent::Drop { node: to, from, id, reason });
+        self.emit(
+            observer,
+            TraceEvent::Drop {
+                node: to,
+                from,
+                id,
+                reason,
+            },
+        );
     }
 
-    fn handle_message(&mut self, from: NodeId, to: NodeId, id: u64, message: P::Message, observer: &mut dyn Observer<P>) {
-        assert_eq!(self.statuses[to as usize], NodeStatus::Up, "message handed to node {to} that is not up");
+    fn handle_message(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        id: u64,
+        message: P::Message,
+        observer: &mut dyn Observer<P>,
+    ) {
+        assert_eq!(
+            self.statuses[to as usize],
+            NodeStatus::Up,
+            "message handed to node {to} that is not up"
+        );
         self.stats.delivered += 1;
-        self.emit(observer, TraceEvent::Deliver { node: to, from, id, message: &message });
+        self.emit(
+            observer,
+            TraceEvent::Deliver {
+                node: to,
+                from,
+                id,
+                message: &message,
+            },
+        );
         let slot = &mut self.nodes[to as usize];
         let state = slot.state.as_mut().expect("an up node has state");
-        let mut context = Context::new(to, self.config.node_count, slot.clock.local_at(self.now), &mut slot.rng, &mut self.commands);
+        let mut context = Context::new(
+            to,
+            self.config.node_count,
+            slot.clock.local_at(self.now),
+            &mut slot.rng,
+            &mut self.commands,
+        );
         self.protocol.on_message(state, &mut context, from, message);
         self.apply_commands(to, observer);
     }
 
     fn timer_due(&mut self, node: NodeId, generation: u64, observer: &mut dyn Observer<P>) {
         let slot = &mut self.nodes[node as usize];
-        let Some(entry) = slot.timers.iter().find(|entry| entry.generation == generation) else {
+        let Some(entry) = slot
+            .timers
+            .iter()
+            .find(|entry| entry.generation == generation)
+        else {
             return; // Cancelled, replaced, or wiped by a crash.
         };
         let local_now = slot.clock.local_at(self.now);
@@ -266,7 +391,8 @@ impl<P: Protocol> Simulation<P> {
             // The local clock has not reached the deadline yet (it slowed or
             // stepped back after the timer was set): wait for the remainder.
             let remaining = slot.clock.true_span_for(entry.deadline.since(local_now));
-            self.queue.push(self.now.after(remaining), Event::Timer { node, generation });
+            self.queue
+                .push(self.now.after(remaining), Event::Timer { node, generation });
             return;
         }
         match self.statuses[node as usize] {
@@ -278,14 +404,30 @@ impl<P: Protocol> Simulation<P> {
 
     fn fire_timer(&mut self, node: NodeId, generation: u64, observer: &mut dyn Observer<P>) {
         let slot = &mut self.nodes[node as usize];
-        let Some(position) = slot.timers.iter().position(|entry| entry.generation == generation) else {
+        let Some(position) = slot
+            .timers
+            .iter()
+            .position(|entry| entry.generation == generation)
+        else {
             return;
         };
         let entry = slot.timers.swap_remove(position);
-        self.emit(observer, TraceEvent::Timer { node, timer: &entry.timer });
+        self.emit(
+            observer,
+            TraceEvent::Timer {
+                node,
+                timer: &entry.timer,
+            },
+        );
         let slot = &mut self.nodes[node as usize];
         let state = slot.state.as_mut().expect("an up node has state");
-        let mut context = Context::new(node, self.config.node_count, slot.clock.local_at(self.now), &mut slot.rng, &mut self.commands);
+        let mut context = Context::new(
+            node,
+            self.config.node_count,
+            slot.clock.local_at(self.now),
+            &mut slot.rng,
+            &mut self.commands,
+        );
         self.protocol.on_timer(state, &mut context, entry.timer);
         self.apply_commands(node, observer);
     }
@@ -301,13 +443,25 @@ impl<P: Protocol> Simulation<P> {
                     let slot = &mut self.nodes[node as usize];
                     let deadline = slot.clock.local_at(self.now).after(after);
                     slot.timers.retain(|entry| entry.timer != timer);
-                    slot.timers.push(TimerEntry { timer, generation, deadline });
+                    slot.timers.push(TimerEntry {
+                        timer,
+                        generation,
+                        deadline,
+                    });
                     let fire_at = self.now.after(slot.clock.true_span_for(after));
                     self.queue.push(fire_at, Event::Timer { node, generation });
                 }
-                Command::CancelTimer { timer } => self.nodes[node as usize].timers.retain(|entry| entry.timer != timer),
+                Command::CancelTimer { timer } => self.nodes[node as usize]
+                    .timers
+                    .retain(|entry| entry.timer != timer),
                 Command::Observe(observation) => {
-                    self.emit(observer, TraceEvent::Observe { node, observation: &observation });
+                    self.emit(
+                        observer,
+                        TraceEvent::Observe {
+                            node,
+                            observation: &observation,
+                        },
+                    );
                 }
                 Command::Persist(durable) => {
                     self.nodes[node as usize].durable = durable;
@@ -319,12 +473,29 @@ impl<P: Protocol> Simulation<P> {
         self.commands = commands;
     }
 
-    fn send(&mut self, from: NodeId, to: NodeId, message: P::Message, observer: &mut dyn Observer<P>) {
-        assert!(to < self.config.node_count, "node {from} sent to node {to}, which does not exist");
+    fn send(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        message: P::Message,
+        observer: &mut dyn Observer<P>,
+    ) {
+        assert!(
+            to < self.config.node_count,
+            "node {from} sent to node {to}, which does not exist"
+        );
         let id = self.message_id_next;
         self.message_id_next += 1;
         self.stats.sent += 1;
-        self.emit(observer, TraceEvent::Send { node: from, to, id, message: &message });
+        self.emit(
+            observer,
+            TraceEvent::Send {
+                node: from,
+                to,
+                id,
+                message: &message,
+            },
+        );
         let transmission = self.network.transmit(from, to, self.now);
         if transmission.lost {
             self.drop_message(from, to, id, DropReason::RandomLoss, observer);
@@ -333,9 +504,25 @@ impl<P: Protocol> Simulation<P> {
         if let Some(arrival) = transmission.duplicate_arrival {
             self.stats.duplicated += 1;
             self.emit(observer, TraceEvent::Duplicate { node: from, to, id });
-            self.queue.push(arrival, Event::Deliver { from, to, id, message: message.clone() });
+            self.queue.push(
+                arrival,
+                Event::Deliver {
+                    from,
+                    to,
+                    id,
+                    message: message.clone(),
+                },
+            );
         }
-        self.queue.push(transmission.arrival, Event::Deliver { from, to, id, message });
+        self.queue.push(
+            transmission.arrival,
+            Event::Deliver {
+                from,
+                to,
+                id,
+                message,
+            },
+        );
     }
 
     fn apply_fault(&mut self, index: usize, observer: &mut dyn Observer<P>) {
@@ -359,17 +546,31 @@ impl<P: Protocol> Simulation<P> {
             }
             Fault::Crash { node } => self.crash(node, observer),
             Fault::Restart { node } => {
-                assert_eq!(self.statuses[node as usize], NodeStatus::Crashed, "restart of node {node} that is not down");
+                assert_eq!(
+                    self.statuses[node as usize],
+                    NodeStatus::Crashed,
+                    "restart of node {node} that is not down"
+                );
                 self.statuses[node as usize] = NodeStatus::Up;
                 self.emit(observer, TraceEvent::Restart { node });
                 self.start_node(node, true, observer);
             }
             Fault::Pause { node, duration } => {
-                assert_eq!(self.statuses[node as usize], NodeStatus::Up, "pause of node {node} that is not up");
+                assert_eq!(
+                    self.statuses[node as usize],
+                    NodeStatus::Up,
+                    "pause of node {node} that is not up"
+                );
                 self.statuses[node as usize] = NodeStatus::Paused;
                 self.pause_next += 1;
                 self.nodes[node as usize].pause = self.pause_next;
-                self.queue.push(self.now.after(duration), Event::Resume { node, pause: self.pause_next });
+                self.queue.push(
+                    self.now.after(duration),
+                    Event::Resume {
+                        node,
+                        pause: self.pause_next,
+                    },
+                );
                 self.emit(observer, TraceEvent::Pause { node, duration });
             }
             Fault::ClockDrift { node, ppm } => {
@@ -382,18 +583,43 @@ impl<P: Protocol> Simulation<P> {
                 self.reschedule_timers(node);
                 self.emit(observer, TraceEvent::ClockJump { node, by, backward });
             }
-            Fault::DegradeLink { from, to, duration, drop, latency } => {
+            Fault::DegradeLink {
+                from,
+                to,
+                duration,
+                drop,
+                latency,
+            } => {
                 let id = index as u64;
-                let link_override = super::network::LinkOverride { from, to, drop, latency: latency.clone() };
+                let link_override = super::network::LinkOverride {
+                    from,
+                    to,
+                    drop,
+                    latency: latency.clone(),
+                };
                 self.network.add_override(id, link_override);
-                self.queue.push(self.now.after(duration), Event::DegradeEnd { id, from, to });
-                self.emit(observer, TraceEvent::DegradeLink { from, to, duration, drop, latency: latency.as_ref() });
+                self.queue
+                    .push(self.now.after(duration), Event::DegradeEnd { id, from, to });
+                self.emit(
+                    observer,
+                    TraceEvent::DegradeLink {
+                        from,
+                        to,
+                        duration,
+                        drop,
+                        latency: latency.as_ref(),
+                    },
+                );
             }
         }
     }
 
     fn crash(&mut self, node: NodeId, observer: &mut dyn Observer<P>) {
-        assert_ne!(self.statuses[node as usize], NodeStatus::Crashed, "crash of node {node} that is already down");
+        assert_ne!(
+            self.statuses[node as usize],
+            NodeStatus::Crashed,
+            "crash of node {node} that is already down"
+        );
         self.statuses[node as usize] = NodeStatus::Crashed;
         let slot = &mut self.nodes[node as usize];
         slot.state = None;
@@ -408,7 +634,9 @@ impl<P: Protocol> Simulation<P> {
     }
 
     fn resume(&mut self, node: NodeId, pause: u64, observer: &mut dyn Observer<P>) {
-        if self.statuses[node as usize] != NodeStatus::Paused || self.nodes[node as usize].pause != pause {
+        if self.statuses[node as usize] != NodeStatus::Paused
+            || self.nodes[node as usize].pause != pause
+        {
             return; // The node crashed during the pause.
         }
         self.statuses[node as usize] = NodeStatus::Up;
@@ -417,7 +645,9 @@ impl<P: Protocol> Simulation<P> {
         // pause or crash the node, so it stays up throughout.
         while let Some(queued) = self.nodes[node as usize].inbox.pop_front() {
             match queued {
-                Queued::Message { from, id, message } => self.handle_message(from, node, id, message, observer),
+                Queued::Message { from, id, message } => {
+                    self.handle_message(from, node, id, message, observer)
+                }
                 Queued::Timer { generation } => self.fire_timer(node, generation, observer),
             }
         }
@@ -431,8 +661,16 @@ impl<P: Protocol> Simulation<P> {
         for entry in slot.timers.iter_mut() {
             entry.generation = self.generation_next;
             self.generation_next += 1;
-            let fire_at = self.now.after(slot.clock.true_span_for(entry.deadline.since(local_now)));
-            self.queue.push(fire_at, Event::Timer { node, generation: entry.generation });
+            let fire_at = self
+                .now
+                .after(slot.clock.true_span_for(entry.deadline.since(local_now)));
+            self.queue.push(
+                fire_at,
+                Event::Timer {
+                    node,
+                    generation: entry.generation,
+                },
+            );
         }
     }
 }

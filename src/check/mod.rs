@@ -1,0 +1,95 @@
+//! Checks: named properties judged over a run, fed by the observer hook as the
+//! run happens. Each check ends with a verdict, a detail a person can follow
+//! back into the trace, and the violations with their simulated times (which
+//! the charts mark in red).
+
+pub mod heartbeat;
+
+use crate::node::NodeId;
+use crate::sim::time::{SimDuration, SimTime};
+use serde::Serialize;
+use std::fmt;
+
+/// The checks a scenario can ask for, with their parameters.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum CheckSpec {
+    /// Heartbeat: every crash is suspected by every correct peer within the bound.
+    Completeness { within: SimDuration },
+    /// Heartbeat: no node that is up and reachable is suspected.
+    Accuracy,
+}
+
+/// Check names, as used in `expect: Violates([...])`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum CheckName {
+    Completeness,
+    Accuracy,
+}
+
+impl CheckSpec {
+    pub fn name(&self) -> CheckName {
+        match self {
+            CheckSpec::Completeness { .. } => CheckName::Completeness,
+            CheckSpec::Accuracy => CheckName::Accuracy,
+        }
+    }
+}
+
+impl fmt::Display for CheckName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// The outcome a scenario declares.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Expectation {
+    /// Every check passes.
+    Pass,
+    /// Exactly these checks fail; the others pass.
+    Violates(Vec<CheckName>),
+}
+
+impl Expectation {
+    pub fn expects_failure_of(&self, name: CheckName) -> bool {
+        match self {
+            Expectation::Pass => false,
+            Expectation::Violates(names) => names.contains(&name),
+        }
+    }
+}
+
+impl fmt::Display for Expectation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expectation::Pass => write!(f, "Pass"),
+            Expectation::Violates(names) => {
+                let names: Vec<String> = names.iter().map(ToString::to_string).collect();
+                write!(f, "Violates([{}])", names.join(", "))
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+/// One moment at which a property was broken.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Violation {
+    pub time: SimTime,
+    pub nodes: Vec<NodeId>,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CheckReport {
+    pub name: CheckName,
+    pub verdict: Verdict,
+    pub detail: String,
+    pub violations: Vec<Violation>,
+}

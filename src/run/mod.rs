@@ -1,0 +1,440 @@
+//! One run, start to finish: expand the nemesis into faults, run the engine
+//! with the trace writer, the checks and the chart recorder as observers, judge
+//! the outcome against `expect`, and write the output folder. Every file is
+//! written under a temporary name and renamed into place, so an interrupted run
+//! never leaves a half-written file posing as a result.
+
+use crate::check::heartbeat::HeartbeatJudge;
+use crate::check::{CheckReport, CheckSpec, Expectation, Verdict};
+use crate::node::Protocol;
+use crate::plot::{self, TimelineData};
+use crate::scenario::{self, ProtocolSpec, Scenario};
+use crate::sim::nemesis;
+use crate::sim::world::PENDING_MAX_DEFAULT;
+use crate::sim::{
+    MessageStats, Observers, RunReport, ScheduledFault, SimTime, Simulation, SimulationConfig,
+    TraceWriter,
+};
+use serde::Serialize;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+mod record;
+pub use record::TimelineRecorder;
+
+/// How to run and what to write.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Overrides the scenario's seed.
+    pub seed: Option<u64>,
+    /// Where run folders go (`output/` by default).
+    pub out: PathBuf,
+    /// Write `trace.jsonl` (the trace is hashed either way).
+    pub trace: bool,
+    pub charts: bool,
+    /// Write nothing at all (sweeps, tests).
+    pub write: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            seed: None,
+            out: PathBuf::from("output"),
+            trace: true,
+            charts: true,
+            write: true,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckSummary {
+    pub name: String,
+    pub verdict: Verdict,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub description: String,
+    pub seed: u64,
+    pub nodes: u32,
+    pub sim_duration_ns: u64,
+    pub events: u64,
+    pub messages: MessageStats,
+    pub checks: Vec<CheckSummary>,
+    pub expected: String,
+    pub outcome: String,
+    pub outcome_as_expected: bool,
+    pub trace_hash: String,
+    pub trace_bytes: u64,
+    pub pending_events_max: usize,
+    pub stopped_early: Option<String>,
+    pub wall_ms: f64,
+    pub events_per_sec: f64,
+    pub faults: Vec<ScheduledFault>,
+}
+
+/// Everything a run produced, in memory.
+pub struct RunResult {
+    pub summary: Summary,
+    pub reports: Vec<CheckReport>,
+    pub timeline: TimelineData,
+    /// The folder written, if any.
+    pub folder: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// The faults a run with this seed applies: the explicit ones plus the nemesis's.
+pub fn faults_for_seed(scenario: &Scenario, seed: u64) -> Vec<ScheduledFault> {
+    match &scenario.nemesis {
+        Some(config) => nemesis::generate(config, scenario.node_count, seed, &scenario.faults),
+        None => scenario.faults.clone(),
+    }
+}
+
+/// Runs a scenario once and writes its output folder (unless told not to).
+pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunError> {
+    let seed = options.seed.unwrap_or(scenario.seed);
+    let faults = faults_for_seed(scenario, seed);
+    let config = SimulationConfig {
+        seed,
+        node_count: scenario.node_count,
+        duration: scenario.duration,
+        network: scenario.network.clone(),
+        faults: faults.clone(),
+        events_max: scenario.events_max,
+        pending_max: PENDING_MAX_DEFAULT,
+        inbox_max: scenario.inbox_max,
+    };
+    let folder = scenario::run_folder(&options.out, &scenario.name, seed);
+    let trace_path = folder.join("trace.jsonl");
+    let trace_sink = if options.write && options.trace {
+        std::fs::create_dir_all(&folder).map_err(|source| write_error(&folder, source))?;
+        let file = File::create(temporary(&trace_path))
+            .map_err(|source| write_error(&trace_path, source))?;
+        Some(BufWriter::with_capacity(1 << 20, file))
+    } else {
+        None
+    };
+    let mut trace = TraceWriter::new(trace_sink);
+    let mut recorder = TimelineRecorder::new(scenario.node_count);
+    let started = Instant::now();
+    let (report, mut reports) = match &scenario.protocol {
+        ProtocolSpec::Heartbeat(protocol) => {
+            let within = scenario.checks.iter().find_map(|c| match c {
+                CheckSpec::Completeness { within } => Some(*within),
+                _ => None,
+            });
+            let mut judge = HeartbeatJudge::new(
+                scenario.node_count,
+                protocol,
+                scenario.network.latency.bound(),
+                within,
+            );
+            let report = simulate(
+                protocol.clone(),
+                config,
+                &mut [&mut trace, &mut recorder, &mut judge],
+            );
+            let reports = scenario
+                .checks
+                .iter()
+                .map(|check| match check {
+                    CheckSpec::Completeness { .. } => judge.completeness_report(report.end),
+                    CheckSpec::Accuracy => judge.accuracy_report(),
+                })
+                .collect::<Vec<_>>();
+            recorder.set_suspicions(judge.intervals());
+            (report, reports)
+        }
+    };
+    let wall = started.elapsed();
+    let trace_bytes = trace.bytes();
+    let (trace_sink, trace_hash) = trace
+        .finish()
+        .map_err(|source| write_error(&trace_path, source))?;
+    drop(trace_sink);
+    reports.sort_by_key(|r| scenario.checks.iter().position(|c| c.name() == r.name));
+    let outcome_as_expected = matches_expectation(&scenario.expect, &reports);
+    let summary = summarize(
+        scenario,
+        seed,
+        &report,
+        &reports,
+        outcome_as_expected,
+        trace_hash,
+        trace_bytes,
+        wall,
+        faults.clone(),
+    );
+    let mut timeline = recorder.finish(report.end);
+    timeline.title = format!("{} (seed {seed})", scenario.name);
+    timeline.subtitle = format!(
+        "{} — expected {}: {}",
+        reports
+            .iter()
+            .map(|r| format!(
+                "{} {}",
+                r.name,
+                if r.verdict == Verdict::Pass {
+                    "pass"
+                } else {
+                    "FAIL"
+                }
+            ))
+            .collect::<Vec<_>>()
+            .join(", "),
+        scenario.expect,
+        if outcome_as_expected {
+            "as expected"
+        } else {
+            "NOT as expected"
+        }
+    );
+    timeline.violations = reports
+        .iter()
+        .flat_map(|r| {
+            r.violations
+                .iter()
+                .map(move |v| (r.name.to_string(), v.clone()))
+        })
+        .collect();
+    let mut result = RunResult {
+        summary,
+        reports,
+        timeline,
+        folder: None,
+    };
+    if options.write {
+        write_folder(scenario, seed, &faults, &result, options, &folder)?;
+        result.folder = Some(folder);
+    }
+    Ok(result)
+}
+
+fn simulate<P: Protocol>(
+    protocol: P,
+    config: SimulationConfig,
+    observers: &mut [&mut dyn crate::sim::Observer<P>],
+) -> RunReport {
+    let mut all = Observers::new();
+    for observer in observers.iter_mut() {
+        all.push(&mut **observer);
+    }
+    Simulation::new(protocol, config).run(&mut all)
+}
+
+/// True when exactly the checks named in `expect` fail.
+pub fn matches_expectation(expect: &Expectation, reports: &[CheckReport]) -> bool {
+    reports
+        .iter()
+        .all(|r| (r.verdict == Verdict::Fail) == expect.expects_failure_of(r.name))
+}
+
+/// The outcome in the words of `expect`: `Pass` or `Violates([...])`.
+pub fn outcome_of(reports: &[CheckReport]) -> Expectation {
+    let failed: Vec<_> = reports
+        .iter()
+        .filter(|r| r.verdict == Verdict::Fail)
+        .map(|r| r.name)
+        .collect();
+    if failed.is_empty() {
+        Expectation::Pass
+    } else {
+        Expectation::Violates(failed)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn summarize(
+    scenario: &Scenario,
+    seed: u64,
+    report: &RunReport,
+    reports: &[CheckReport],
+    outcome_as_expected: bool,
+    trace_hash: String,
+    trace_bytes: u64,
+    wall: std::time::Duration,
+    faults: Vec<ScheduledFault>,
+) -> Summary {
+    let wall_secs = wall.as_secs_f64();
+    Summary {
+        scenario: scenario.name.clone(),
+        description: scenario.description.clone(),
+        seed,
+        nodes: scenario.node_count,
+        sim_duration_ns: report.end.as_nanos(),
+        events: report.events,
+        messages: report.messages.clone(),
+        checks: reports
+            .iter()
+            .map(|r| CheckSummary {
+                name: r.name.to_string(),
+                verdict: r.verdict,
+                detail: r.detail.clone(),
+            })
+            .collect(),
+        expected: scenario.expect.to_string(),
+        outcome: outcome_of(reports).to_string(),
+        outcome_as_expected,
+        trace_hash,
+        trace_bytes,
+        pending_events_max: report.pending_high_water,
+        stopped_early: report.stopped_early.clone(),
+        wall_ms: wall_secs * 1000.0,
+        events_per_sec: if wall_secs > 0.0 {
+            report.events as f64 / wall_secs
+        } else {
+            0.0
+        },
+        faults,
+    }
+}
+
+fn write_error(path: &Path, source: std::io::Error) -> RunError {
+    RunError::Write {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn temporary(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .expect("output files have names")
+        .to_os_string();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// Writes bytes under a temporary name, then renames them into place.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
+    let temporary = temporary(path);
+    let mut file = File::create(&temporary).map_err(|source| write_error(&temporary, source))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_data())
+        .map_err(|source| write_error(&temporary, source))?;
+    std::fs::rename(&temporary, path).map_err(|source| write_error(path, source))
+}
+
+fn write_folder(
+    scenario: &Scenario,
+    seed: u64,
+    faults: &[ScheduledFault],
+    result: &RunResult,
+    options: &RunOptions,
+    folder: &Path,
+) -> Result<(), RunError> {
+    std::fs::create_dir_all(folder).map_err(|source| write_error(folder, source))?;
+    let trace_path = folder.join("trace.jsonl");
+    if options.trace {
+        std::fs::rename(temporary(&trace_path), &trace_path)
+            .map_err(|source| write_error(&trace_path, source))?;
+    } else {
+        remove_stale(&trace_path)?;
+    }
+    for chart in ["timeline.svg", "timeline.png"] {
+        let path = folder.join(chart);
+        if options.charts {
+            let bytes = if chart.ends_with("svg") {
+                plot::timeline_svg(&result.timeline).into_bytes()
+            } else {
+                plot::timeline_png(&result.timeline)
+            };
+            write_atomic(&path, &bytes)?;
+        } else {
+            remove_stale(&path)?;
+        }
+    }
+    let explicit = scenario.explicit_file(seed, faults);
+    let header = format!(
+        "// Written by faultline: scenario `{}` with seed {seed}, every fault explicit.\n// Running this file reproduces the run exactly.\n",
+        scenario.name
+    );
+    write_atomic(
+        &folder.join("scenario.ron"),
+        format!("{header}{}\n", scenario::to_ron(&explicit)).as_bytes(),
+    )?;
+    let mut summary = serde_json::to_vec_pretty(&result.summary).expect("summaries serialize");
+    summary.push(b'\n');
+    write_atomic(&folder.join("summary.json"), &summary)
+}
+
+/// Removes an output file left by an earlier run that this run does not rewrite,
+/// so a folder never mixes two runs.
+fn remove_stale(path: &Path) -> Result<(), RunError> {
+    match std::fs::remove_file(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(write_error(path, error)),
+        _ => Ok(()),
+    }
+}
+
+/// Formats the end-of-run summary for a terminal.
+pub fn describe(result: &RunResult) -> String {
+    let s = &result.summary;
+    let m = &s.messages;
+    let mut text = format!(
+        "{} (seed {}): {} nodes, {} simulated, {} events in {:.0} ms ({:.2} M events/s)\n",
+        s.scenario,
+        s.seed,
+        s.nodes,
+        SimTime::from_nanos(s.sim_duration_ns),
+        s.events,
+        s.wall_ms,
+        s.events_per_sec / 1e6
+    );
+    text.push_str(&format!(
+        "messages: {} sent, {} duplicated, {} delivered, {} dropped ({} link down, {} random loss, {} crashed destination, {} inbox overflow), {} in flight\n",
+        m.sent, m.duplicated, m.delivered, m.dropped, m.dropped_link_down, m.dropped_random_loss, m.dropped_crashed_destination, m.dropped_inbox_overflow, m.in_flight
+    ));
+    if let Some(reason) = &s.stopped_early {
+        text.push_str(&format!("stopped early: {reason}\n"));
+    }
+    for check in &result.reports {
+        let verdict = match check.verdict {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "FAIL",
+        };
+        let detail: String = check.detail.chars().take(400).collect();
+        let ellipsis = if check.detail.chars().count() > 400 {
+            " …"
+        } else {
+            ""
+        };
+        text.push_str(&format!(
+            "  {verdict:4}  {}: {detail}{ellipsis}\n",
+            check.name
+        ));
+    }
+    text.push_str(&format!(
+        "outcome {} — expected {}: {}\n",
+        s.outcome,
+        s.expected,
+        if s.outcome_as_expected {
+            "as expected"
+        } else {
+            "NOT AS EXPECTED"
+        }
+    ));
+    text.push_str(&format!("trace hash {}\n", s.trace_hash));
+    if let Some(folder) = &result.folder {
+        text.push_str(&format!(
+            "wrote {}/ (summary.json, scenario.ron, trace.jsonl, timeline.svg/png)\n",
+            folder.display()
+        ));
+    }
+    text
+}
