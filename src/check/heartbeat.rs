@@ -12,6 +12,10 @@
 //! the cause (a paused or slow node, clock drift, loss or latency beyond the
 //! timeout); the detector cannot tell these from a crash, which is why they are
 //! counted rather than excused.
+//!
+//! Accuracy also asks for eventual accuracy: a suspicion that is still held
+//! more than one look-back window after the suspect became reachable again (up,
+//! and the link from it up) is a mistake too, reported as lingering.
 
 use super::{CheckName, CheckReport, Verdict, Violation};
 use crate::node::NodeId;
@@ -31,6 +35,15 @@ pub struct SuspicionInterval {
     pub mistake: bool,
     /// Why, for mistakes: the most likely cause in words.
     pub cause: String,
+}
+
+impl SuspicionInterval {
+    fn lingering_cause(&self, reachable_for: SimDuration) -> String {
+        format!(
+            "still suspected {reachable_for} after node {} became reachable again",
+            self.suspect
+        )
+    }
 }
 
 struct Obligation {
@@ -141,7 +154,43 @@ impl HeartbeatJudge {
     fn close(&mut self, observer: NodeId, suspect: NodeId, now: SimTime) {
         let key = observer as usize * self.node_count + suspect as usize;
         if let Some(index) = self.open[key].take() {
+            self.judge_lingering(index, now);
             self.intervals[index].end = Some(now);
+        }
+    }
+
+    /// Since when `suspect` has been continuously reachable by `observer`
+    /// (up and the link from it up), if it is now.
+    fn reachable_since(&self, observer: NodeId, suspect: NodeId) -> Option<SimTime> {
+        let (a, b) = (observer as usize, suspect as usize);
+        let link = b * self.node_count + a;
+        if self.crashed[b] || self.link_down[link] {
+            return None;
+        }
+        Some(
+            self.crash_ended[b]
+                .max(self.link_restored[link])
+                .unwrap_or(SimTime::ZERO),
+        )
+    }
+
+    /// Marks an explained suspicion as a mistake if it outlived its reason by
+    /// more than the look-back window at time `now`.
+    fn judge_lingering(&mut self, index: usize, now: SimTime) {
+        let interval = &self.intervals[index];
+        if interval.mistake {
+            return;
+        }
+        if let Some(since) = self.reachable_since(interval.observer, interval.suspect) {
+            let since = since.max(interval.start);
+            let reachable_for = now.since(since);
+            if reachable_for > self.window {
+                let cause = interval.lingering_cause(reachable_for);
+                let interval = &mut self.intervals[index];
+                interval.mistake = true;
+                interval.cause = cause;
+                self.explained -= 1;
+            }
         }
     }
 
@@ -245,7 +294,12 @@ impl HeartbeatJudge {
         )
     }
 
-    pub fn accuracy_report(&self) -> CheckReport {
+    pub fn accuracy_report(&mut self, end: SimTime) -> CheckReport {
+        for key in 0..self.open.len() {
+            if let Some(index) = self.open[key] {
+                self.judge_lingering(index, end);
+            }
+        }
         let mistakes: Vec<&SuspicionInterval> =
             self.intervals.iter().filter(|i| i.mistake).collect();
         let mut detail = format!(
@@ -267,7 +321,7 @@ impl HeartbeatJudge {
         if mistakes.len() > 20 {
             let _ = write!(detail, "; and {} more", mistakes.len() - 20);
         }
-        let violations = mistakes
+        let violations: Vec<Violation> = mistakes
             .iter()
             .map(|m| Violation {
                 time: m.start,

@@ -14,6 +14,11 @@
 //!
 //! Nothing is persisted: a restarted node starts by trusting everyone, with a
 //! fresh grace period of `timeout`.
+//!
+//! Two known-bug variants exist so that tests can show the checks catching
+//! them: `NeverSuspect` ignores silence (Completeness must fail) and
+//! `NeverTrust` never takes a suspicion back (Accuracy must fail once a
+//! partition heals).
 
 use crate::node::{Context, NodeId, Protocol};
 use crate::sim::time::{LocalTime, SimDuration};
@@ -23,6 +28,17 @@ use serde::Serialize;
 pub struct Heartbeat {
     pub interval: SimDuration,
     pub timeout: SimDuration,
+    pub variant: HeartbeatVariant,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum HeartbeatVariant {
+    #[default]
+    Correct,
+    /// Bug: never suspects anyone.
+    NeverSuspect,
+    /// Bug: a suspected peer stays suspected forever.
+    NeverTrust,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -98,7 +114,7 @@ impl Protocol for Heartbeat {
         let now = ctx.now();
         // Local clocks can step backwards; keep the latest reading.
         state.heard_last[from as usize] = state.heard_last[from as usize].max(now);
-        if state.suspected[from as usize] {
+        if state.suspected[from as usize] && self.variant != HeartbeatVariant::NeverTrust {
             state.suspected[from as usize] = false;
             ctx.observe(Suspicion::Trust { peer: from });
         }
@@ -110,7 +126,12 @@ impl Protocol for Heartbeat {
         let now = ctx.now();
         for peer in 0..ctx.node_count() {
             let silent_for = now.since(state.heard_last[peer as usize]);
-            if peer != ctx.id() && !state.suspected[peer as usize] && silent_for > self.timeout {
+            let may_suspect = self.variant != HeartbeatVariant::NeverSuspect;
+            if may_suspect
+                && peer != ctx.id()
+                && !state.suspected[peer as usize]
+                && silent_for > self.timeout
+            {
                 state.suspected[peer as usize] = true;
                 ctx.observe(Suspicion::Suspect { peer });
             }
@@ -129,6 +150,7 @@ mod tests {
         Heartbeat {
             interval: SimDuration::from_millis(100),
             timeout: SimDuration::from_millis(500),
+            variant: HeartbeatVariant::Correct,
         }
     }
 

@@ -154,7 +154,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
                 .iter()
                 .map(|check| match check {
                     CheckSpec::Completeness { .. } => judge.completeness_report(report.end),
-                    CheckSpec::Accuracy => judge.accuracy_report(),
+                    CheckSpec::Accuracy => judge.accuracy_report(report.end),
                 })
                 .collect::<Vec<_>>();
             recorder.set_suspicions(judge.intervals());

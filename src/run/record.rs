@@ -138,10 +138,10 @@ impl<P: Protocol> Observer<P> for TimelineRecorder {
                     self.end_cut(from, to, now);
                 }
             }
-            TraceEvent::CutLink { from, to } => {
-                if !self.cut_since.iter().any(|&(f, t, _)| f == from && t == to) {
-                    self.cut_since.push((from, to, now));
-                }
+            TraceEvent::CutLink { from, to }
+                if !self.cut_since.iter().any(|&(f, t, _)| f == from && t == to) =>
+            {
+                self.cut_since.push((from, to, now));
             }
             TraceEvent::RestoreLink { from, to } => self.end_cut(from, to, now),
             TraceEvent::DegradeLink { from, to, .. } => self.degraded_since.push((from, to, now)),

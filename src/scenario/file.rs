@@ -98,7 +98,23 @@ pub enum ProtocolFile {
     Heartbeat {
         interval: HumanDuration,
         timeout: HumanDuration,
+        #[serde(default, skip_serializing_if = "HeartbeatVariantFile::is_correct")]
+        variant: HeartbeatVariantFile,
     },
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum HeartbeatVariantFile {
+    #[default]
+    Correct,
+    NeverSuspect,
+    NeverTrust,
+}
+
+impl HeartbeatVariantFile {
+    fn is_correct(&self) -> bool {
+        *self == HeartbeatVariantFile::Correct
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

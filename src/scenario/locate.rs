@@ -211,7 +211,7 @@ mod tests {
                 SOURCE,
                 &[Field("faults"), Index(1), Field("fault"), Field("node")]
             ),
-            Some((5, 54))
+            Some((5, 56))
         );
         assert_eq!(
             locate(
@@ -225,7 +225,7 @@ mod tests {
                     Index(0)
                 ]
             ),
-            Some((4, 54))
+            Some((4, 55))
         );
     }
 

@@ -8,7 +8,7 @@ mod locate;
 
 use crate::check::{CheckName, CheckSpec, Expectation};
 use crate::node::NodeId;
-use crate::protocols::heartbeat::Heartbeat;
+use crate::protocols::heartbeat::{Heartbeat, HeartbeatVariant};
 use crate::sim::fault::{validate_schedule, Fault, ScheduledFault};
 use crate::sim::nemesis::{NemesisConfig, NemesisKind};
 use crate::sim::network::{Latency, NetworkConfig};
@@ -320,9 +320,18 @@ impl Validator<'_> {
         }
         let network = self.network(&file.network)?;
         let protocol = match &file.protocol {
-            ProtocolFile::Heartbeat { interval, timeout } => ProtocolSpec::Heartbeat(Heartbeat {
+            ProtocolFile::Heartbeat {
+                interval,
+                timeout,
+                variant,
+            } => ProtocolSpec::Heartbeat(Heartbeat {
                 interval: self.positive(&[Field("protocol"), Field("interval")], *interval)?,
                 timeout: self.positive(&[Field("protocol"), Field("timeout")], *timeout)?,
+                variant: match variant {
+                    HeartbeatVariantFile::Correct => HeartbeatVariant::Correct,
+                    HeartbeatVariantFile::NeverSuspect => HeartbeatVariant::NeverSuspect,
+                    HeartbeatVariantFile::NeverTrust => HeartbeatVariant::NeverTrust,
+                },
             }),
         };
         let faults = self.faults(&file, duration)?;

@@ -53,7 +53,7 @@ impl SimDuration {
     pub fn saturating_add(self, other: SimDuration) -> SimDuration {
         SimDuration(self.0.saturating_add(other.0))
     }
-    pub fn mul(self, factor: u64) -> SimDuration {
+    pub fn times(self, factor: u64) -> SimDuration {
         SimDuration(self.0.saturating_mul(factor))
     }
 }

@@ -42,6 +42,14 @@ pub enum TraceEvent<'a, P: Protocol> {
         to: NodeId,
         id: u64,
     },
+    /// Message `id` reached `node` while it was paused and waits in its inbox;
+    /// its `deliver` comes when the node resumes. Once queued, a message is
+    /// off the wire: a partition that starts during the pause does not take it back.
+    Enqueue {
+        node: NodeId,
+        from: NodeId,
+        id: u64,
+    },
     Deliver {
         node: NodeId,
         from: NodeId,

@@ -150,12 +150,14 @@ impl<P: Protocol> Simulation<P> {
             })
             .collect();
         let mut queue = EventQueue::new(config.pending_max);
-        // Faults go in first, so at equal times a fault precedes node activity.
-        for (index, scheduled) in config.faults.iter().enumerate() {
-            queue.push(scheduled.at, Event::Fault { index });
-        }
+        // Every node starts at time zero before any fault, so a fault at time
+        // zero (a crash, a pause, a drifting clock) applies to a started node.
         for node in 0..config.node_count {
             queue.push(SimTime::ZERO, Event::Start { node });
+        }
+        // At equal times, faults precede whatever nodes schedule later.
+        for (index, scheduled) in config.faults.iter().enumerate() {
+            queue.push(scheduled.at, Event::Fault { index });
         }
         Simulation {
             protocol,
@@ -252,10 +254,13 @@ impl<P: Protocol> Simulation<P> {
     fn handle(&mut self, event: Event<P>, observer: &mut dyn Observer<P>) {
         match event {
             Event::Start { node } => {
-                if self.statuses[node as usize] == NodeStatus::Up {
-                    self.emit(observer, TraceEvent::Start { node });
-                    self.start_node(node, false, observer);
-                }
+                assert_eq!(
+                    self.statuses[node as usize],
+                    NodeStatus::Up,
+                    "node {node} is not up at its start"
+                );
+                self.emit(observer, TraceEvent::Start { node });
+                self.start_node(node, false, observer);
             }
             Event::Deliver {
                 from,
@@ -315,6 +320,7 @@ impl<P: Protocol> Simulation<P> {
                     self.nodes[to as usize]
                         .inbox
                         .push_back(Queued::Message { from, id, message });
+                    self.emit(observer, TraceEvent::Enqueue { node: to, from, id });
                 }
             }
             NodeStatus::Up => self.handle_message(from, to, id, message, observer),
@@ -411,7 +417,9 @@ impl<P: Protocol> Simulation<P> {
         else {
             return;
         };
-        let entry = slot.timers.swap_remove(position);
+        // `remove`, not `swap_remove`: the table stays in the order timers were
+        // set, which is the order a clock change re-arms them in.
+        let entry = slot.timers.remove(position);
         self.emit(
             observer,
             TraceEvent::Timer {

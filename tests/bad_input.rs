@@ -1,0 +1,289 @@
+//! Every kind of bad input gets its own clear error naming the place, exit
+//! code 2 from the CLI, no panic and no output files.
+
+use faultline::scenario::{self, ScenarioError};
+use std::process::Command;
+
+const GOOD: &str = r#"Scenario(
+    name: "good",
+    seed: 1,
+    duration: "5s",
+    nodes: 3,
+    network: (latency: Constant("5ms")),
+    protocol: Heartbeat(interval: "100ms", timeout: "500ms"),
+    faults: [
+        (at: "1s", fault: Crash(node: 2)),
+        (at: "2s", fault: Restart(node: 2)),
+    ],
+    checks: [Completeness(within: "1s"), Accuracy],
+    expect: Pass,
+)"#;
+
+/// Parses `GOOD` with one substitution and returns the error's text.
+fn error_with(from: &str, to: &str) -> String {
+    assert!(GOOD.contains(from), "the base scenario contains {from:?}");
+    let source = GOOD.replacen(from, to, 1);
+    match scenario::parse(&source, "bad.ron") {
+        Ok(_) => panic!("accepted a bad scenario: {from:?} -> {to:?}"),
+        Err(error) => error.to_string(),
+    }
+}
+
+fn assert_error(from: &str, to: &str, place: &str, words: &[&str]) {
+    let message = error_with(from, to);
+    assert!(
+        message.starts_with(place),
+        "error {message:?} should start with {place:?}"
+    );
+    for word in words {
+        assert!(
+            message.contains(word),
+            "error {message:?} should mention {word:?}"
+        );
+    }
+}
+
+#[test]
+fn the_base_scenario_is_valid() {
+    scenario::parse(GOOD, "good.ron").unwrap();
+}
+
+#[test]
+fn text_that_is_not_ron() {
+    let error = scenario::parse("this is { not RON", "bad.ron").unwrap_err();
+    assert!(
+        matches!(error, ScenarioError::Parse { line: 1, .. }),
+        "{error}"
+    );
+    assert!(error.to_string().starts_with("bad.ron:1:"), "{error}");
+}
+
+#[test]
+fn a_truncated_file() {
+    let truncated = &GOOD[..GOOD.find("checks").unwrap()];
+    let error = scenario::parse(truncated, "bad.ron")
+        .unwrap_err()
+        .to_string();
+    assert!(error.starts_with("bad.ron:12:"), "{error}");
+    assert!(error.contains("ends early"), "{error}");
+}
+
+#[test]
+fn a_value_of_the_wrong_type() {
+    assert_error(
+        "nodes: 3",
+        "nodes: \"three\"",
+        "bad.ron:5:12",
+        &["Expected"],
+    );
+}
+
+#[test]
+fn an_unknown_field_is_a_typo_not_a_silent_default() {
+    assert_error(
+        "seed: 1,",
+        "seed: 1, sead: 2,",
+        "bad.ron:3:",
+        &["sead", "seed"],
+    );
+    assert_error("Crash(node: 2)", "Crash(nod: 2)", "bad.ron:9:", &["nod"]);
+}
+
+#[test]
+fn a_missing_field() {
+    assert_error("    seed: 1,\n", "", "bad.ron:", &["seed"]);
+}
+
+#[test]
+fn a_node_index_out_of_range() {
+    assert_error(
+        "Crash(node: 2)",
+        "Crash(node: 7)",
+        "bad.ron:9:39:",
+        &["faults[0].fault.node", "node 7 does not exist", "0..=2"],
+    );
+}
+
+#[test]
+fn a_node_in_two_partition_groups_unless_a_bridge() {
+    let partition = "(at: \"3s\", fault: Partition(groups: [[0, 1], [1, 2]])),\n        (at: \"2s\", fault: Restart(node: 2)),";
+    assert_error(
+        "(at: \"2s\", fault: Restart(node: 2)),",
+        partition,
+        "bad.ron:10:",
+        &["node 1 is in groups 0 and 1", "bridge"],
+    );
+    let bridged = GOOD.replacen("(at: \"2s\", fault: Restart(node: 2)),", "(at: \"2s\", fault: Restart(node: 2)),\n(at: \"3s\", fault: Partition(groups: [[0, 1], [1, 2]], bridges: [1])),", 1);
+    scenario::parse(&bridged, "ok.ron").unwrap();
+}
+
+#[test]
+fn a_partition_that_leaves_a_node_out() {
+    let partition = "(at: \"2s\", fault: Restart(node: 2)),\n        (at: \"3s\", fault: Partition(groups: [[0], [1]])),";
+    assert_error(
+        "(at: \"2s\", fault: Restart(node: 2)),",
+        partition,
+        "bad.ron:11:",
+        &["node 2 is in no group"],
+    );
+}
+
+#[test]
+fn probabilities_outside_zero_to_one() {
+    assert_error(
+        "Constant(\"5ms\"))",
+        "Constant(\"5ms\"), drop: 1.5)",
+        "bad.ron:6:",
+        &["network.drop", "1.5 is not a probability"],
+    );
+    assert_error(
+        "Constant(\"5ms\"))",
+        "Constant(\"5ms\"), duplicate: -0.1)",
+        "bad.ron:6:",
+        &["network.duplicate"],
+    );
+}
+
+#[test]
+fn zero_and_negative_durations() {
+    assert_error(
+        "duration: \"5s\"",
+        "duration: \"0s\"",
+        "bad.ron:4:15:",
+        &["duration", "longer than zero"],
+    );
+    assert_error(
+        "timeout: \"500ms\"",
+        "timeout: \"-500ms\"",
+        "bad.ron:7:",
+        &["negative"],
+    );
+    assert_error(
+        "timeout: \"500ms\"",
+        "timeout: \"soon\"",
+        "bad.ron:7:",
+        &["invalid duration", "250ms"],
+    );
+}
+
+#[test]
+fn a_fault_after_the_end_of_the_run() {
+    assert_error(
+        "(at: \"2s\", fault: Restart",
+        "(at: \"9s\", fault: Restart",
+        "bad.ron:10:",
+        &["faults[1].at", "not before the end"],
+    );
+}
+
+#[test]
+fn restarting_a_node_that_is_not_down() {
+    assert_error(
+        "Restart(node: 2)",
+        "Restart(node: 1)",
+        "bad.ron:10:",
+        &["faults[1]", "node 1 is not down"],
+    );
+}
+
+#[test]
+fn absurd_sizes() {
+    assert_error(
+        "nodes: 3",
+        "nodes: 1000000",
+        "bad.ron:5:12:",
+        &["1000000 nodes is out of range"],
+    );
+    assert_error(
+        "duration: \"5s\"",
+        "duration: \"400days\"",
+        "bad.ron:4:",
+        &["24h"],
+    );
+}
+
+#[test]
+fn an_expected_failure_of_a_check_that_does_not_run() {
+    let source = GOOD
+        .replacen(
+            "checks: [Completeness(within: \"1s\"), Accuracy]",
+            "checks: [Accuracy]",
+            1,
+        )
+        .replacen("expect: Pass", "expect: Violates([Completeness])", 1);
+    let error = scenario::parse(&source, "bad.ron").unwrap_err().to_string();
+    assert!(
+        error.contains("Completeness is expected to fail but is not in `checks`"),
+        "{error}"
+    );
+}
+
+fn faultline() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+}
+
+#[test]
+fn the_cli_exits_2_and_writes_nothing_for_a_bad_scenario() {
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("bad.ron");
+    std::fs::write(&file, GOOD.replacen("Crash(node: 2)", "Crash(node: 9)", 1)).unwrap();
+    let out = folder.path().join("out");
+    let output = faultline()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("bad.ron:9:39: faults[0].fault.node: node 9 does not exist"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!out.exists(), "nothing is written for bad input");
+}
+
+#[test]
+fn the_cli_exits_2_for_a_missing_file_and_for_bad_arguments() {
+    let output = faultline()
+        .args(["run", "no/such/file.ron"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("no/such/file.ron: cannot read the file")
+    );
+    let output = faultline()
+        .args([
+            "run",
+            "scenarios/heartbeat-pause.ron",
+            "--seed",
+            "minus-one",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let output = faultline().args(["fly"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn check_validates_every_file_and_reports_each_bad_one() {
+    let folder = tempfile::tempdir().unwrap();
+    let bad = folder.path().join("bad.ron");
+    std::fs::write(&bad, "Scenario(").unwrap();
+    let good = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/heartbeat-pause.ron");
+    let output = faultline()
+        .arg("check")
+        .arg(good)
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("ok: "));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("bad.ron:1:"));
+    let output = faultline().arg("check").arg(good).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+}

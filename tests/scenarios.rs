@@ -1,0 +1,323 @@
+//! Data-driven: every scenario in `scenarios/` runs and gives exactly its
+//! declared `expect`, and its trace hash is pinned. A hash change means the
+//! behaviour of the engine, a protocol or a dependency changed: if that was
+//! on purpose, update the table (the failure prints the new values).
+
+mod common;
+
+use common::{load, run_in_memory, scenario_files};
+use faultline::check::{CheckName, Verdict};
+use std::process::Command;
+
+/// (scenario file, trace hash with its own seed).
+const GOLDEN: &[(&str, &str)] = &[
+    (
+        "scenarios/heartbeat-bridge.ron",
+        "703eda93935c1d2822289f06541f4952",
+    ),
+    (
+        "scenarios/heartbeat-bug-never-suspect.ron",
+        "0e4ea6cd92b9c80db1944ce1813d5cbe",
+    ),
+    (
+        "scenarios/heartbeat-bug-never-trust.ron",
+        "36ab6a9b3e149e2d16cabc710725c050",
+    ),
+    (
+        "scenarios/heartbeat-clock-drift.ron",
+        "a3355e734ace225c3910dc1bf375207a",
+    ),
+    (
+        "scenarios/heartbeat-crash-restart.ron",
+        "aa324d027e31295feec61a9ff5c310fa",
+    ),
+    (
+        "scenarios/heartbeat-nemesis.ron",
+        "6e45fdfb3ebe98f3e474c7fcb5b987dc",
+    ),
+    (
+        "scenarios/heartbeat-partition.ron",
+        "67986768f75305d4af1a94c7b02189a1",
+    ),
+    (
+        "scenarios/heartbeat-pause.ron",
+        "e5b8f7e528f453a05b12bb3e3f67af2e",
+    ),
+    (
+        "scenarios/heartbeat-slow-network.ron",
+        "4d25a48fccf6d2c34c3ed80905531571",
+    ),
+    (
+        "scenarios/heartbeat-symmetric-partition.ron",
+        "cf96c59528edd598d139d908ba6476f3",
+    ),
+];
+
+#[test]
+fn every_scenario_gives_its_declared_outcome() {
+    let files = scenario_files();
+    assert!(files.len() >= 3);
+    let mut wrong = Vec::new();
+    for file in &files {
+        let scenario = faultline::scenario::load(file).unwrap_or_else(|e| panic!("{e}"));
+        let result = run_in_memory(&scenario, None);
+        assert!(
+            result.summary.messages.balances(),
+            "{}: accounting",
+            file.display()
+        );
+        assert!(
+            result.summary.stopped_early.is_none(),
+            "{}: stopped early",
+            file.display()
+        );
+        if !result.summary.outcome_as_expected {
+            wrong.push(format!(
+                "{}: expected {} got {}",
+                file.display(),
+                result.summary.expected,
+                result.summary.outcome
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn trace_hashes_are_pinned() {
+    let mut actual = Vec::new();
+    for file in scenario_files() {
+        let name = format!("scenarios/{}", file.file_name().unwrap().to_string_lossy());
+        let hash = run_in_memory(&load(&name), None).summary.trace_hash;
+        actual.push((name, hash));
+    }
+    let table: String = actual
+        .iter()
+        .map(|(file, hash)| format!("    (\"{file}\", \"{hash}\"),\n"))
+        .collect();
+    let pinned: Vec<(String, String)> = GOLDEN
+        .iter()
+        .map(|(f, h)| (f.to_string(), h.to_string()))
+        .collect();
+    assert_eq!(
+        pinned, actual,
+        "trace hashes changed; if on purpose, the new table is:\n{table}"
+    );
+}
+
+#[test]
+fn a_timeout_shorter_than_the_worst_latency_shows_false_suspicions() {
+    let result = run_in_memory(&load("scenarios/heartbeat-slow-network.ron"), None);
+    let accuracy = result
+        .reports
+        .iter()
+        .find(|r| r.name == CheckName::Accuracy)
+        .unwrap();
+    assert_eq!(accuracy.verdict, Verdict::Fail);
+    assert!(
+        accuracy.detail.contains("no fault explains it"),
+        "{}",
+        accuracy.detail
+    );
+    // The same network with a timeout above the latency cap makes no mistake.
+    let text =
+        std::fs::read_to_string(common::repo_path("scenarios/heartbeat-slow-network.ron")).unwrap();
+    let relaxed = faultline::scenario::parse(
+        &text.replace("timeout: \"250ms\"", "timeout: \"2500ms\""),
+        "relaxed",
+    )
+    .unwrap();
+    let relaxed = run_in_memory(&relaxed, None);
+    assert_eq!(
+        relaxed.reports[0].verdict,
+        Verdict::Pass,
+        "{}",
+        relaxed.reports[0].detail
+    );
+}
+
+#[test]
+fn completeness_catches_a_detector_that_never_suspects() {
+    let result = run_in_memory(&load("scenarios/heartbeat-bug-never-suspect.ron"), None);
+    let completeness = result
+        .reports
+        .iter()
+        .find(|r| r.name == CheckName::Completeness)
+        .unwrap();
+    assert_eq!(completeness.verdict, Verdict::Fail);
+    assert_eq!(
+        completeness.violations[0].nodes,
+        vec![1, 0, 2],
+        "names the crashed node and who missed it"
+    );
+    // The correct detector passes the same schedule.
+    let text = std::fs::read_to_string(common::repo_path(
+        "scenarios/heartbeat-bug-never-suspect.ron",
+    ))
+    .unwrap();
+    let fixed =
+        faultline::scenario::parse(&text.replace(", variant: NeverSuspect", ""), "fixed").unwrap();
+    assert!(run_in_memory(&fixed, None)
+        .reports
+        .iter()
+        .all(|r| r.verdict == Verdict::Pass));
+}
+
+#[test]
+fn accuracy_catches_a_detector_that_never_trusts_again() {
+    let result = run_in_memory(&load("scenarios/heartbeat-bug-never-trust.ron"), None);
+    let accuracy = result
+        .reports
+        .iter()
+        .find(|r| r.name == CheckName::Accuracy)
+        .unwrap();
+    assert_eq!(accuracy.verdict, Verdict::Fail);
+    assert!(
+        accuracy.detail.contains("became reachable again"),
+        "{}",
+        accuracy.detail
+    );
+    let text =
+        std::fs::read_to_string(common::repo_path("scenarios/heartbeat-bug-never-trust.ron"))
+            .unwrap();
+    let fixed =
+        faultline::scenario::parse(&text.replace(", variant: NeverTrust", ""), "fixed").unwrap();
+    assert!(run_in_memory(&fixed, None)
+        .reports
+        .iter()
+        .all(|r| r.verdict == Verdict::Pass));
+}
+
+#[test]
+fn a_pause_is_reported_as_the_cause_of_false_suspicions() {
+    let result = run_in_memory(&load("scenarios/heartbeat-pause.ron"), None);
+    let accuracy = result
+        .reports
+        .iter()
+        .find(|r| r.name == CheckName::Accuracy)
+        .unwrap();
+    assert!(
+        accuracy.detail.contains("node 0 was paused"),
+        "{}",
+        accuracy.detail
+    );
+    assert!(accuracy
+        .violations
+        .iter()
+        .all(|v| v.time.as_secs_f64() >= 5.0 && v.time.as_secs_f64() <= 7.5));
+}
+
+#[test]
+fn the_cli_exits_1_when_the_outcome_differs_from_expect() {
+    let folder = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::repo_path("scenarios/heartbeat-pause.ron")).unwrap();
+    let file = folder.path().join("wrong-expectation.ron");
+    std::fs::write(
+        &file,
+        text.replace("expect: Violates([Accuracy])", "expect: Pass"),
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(folder.path())
+        .arg("--no-charts")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("NOT AS EXPECTED"), "{stdout}");
+    let summary: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(folder.path().join("heartbeat-pause/seed-11/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(summary["outcome_as_expected"], false);
+    for key in [
+        "scenario",
+        "seed",
+        "sim_duration_ns",
+        "events",
+        "messages",
+        "checks",
+        "expected",
+        "trace_hash",
+        "wall_ms",
+        "events_per_sec",
+        "faults",
+    ] {
+        assert!(summary.get(key).is_some(), "summary.json lacks {key}");
+    }
+    for key in ["sent", "delivered", "dropped", "duplicated", "in_flight"] {
+        assert!(
+            summary["messages"].get(key).is_some(),
+            "summary.json messages lack {key}"
+        );
+    }
+}
+
+#[test]
+fn a_run_writes_its_whole_folder_and_no_temporary_files() {
+    let folder = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args([
+            "run",
+            "scenarios/heartbeat-crash-restart.ron",
+            "--seed",
+            "5",
+            "--out",
+        ])
+        .arg(folder.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let run = folder.path().join("heartbeat-crash-restart/seed-5");
+    let mut names: Vec<String> = std::fs::read_dir(&run)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "scenario.ron",
+            "summary.json",
+            "timeline.png",
+            "timeline.svg",
+            "trace.jsonl"
+        ]
+    );
+    let png = std::fs::read(run.join("timeline.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let svg = std::fs::read_to_string(run.join("timeline.svg")).unwrap();
+    assert!(
+        svg.contains("node 4") && svg.contains("crashed"),
+        "the SVG has its text"
+    );
+    // A line of the trace is one JSON object with time and kind.
+    let trace = std::fs::read_to_string(run.join("trace.jsonl")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(trace.lines().next().unwrap()).unwrap();
+    assert!(first.get("t").is_some() && first.get("kind").is_some());
+    // Running again without a trace removes the old one rather than leaving it beside a new summary.
+    let output = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args([
+            "run",
+            "scenarios/heartbeat-crash-restart.ron",
+            "--seed",
+            "5",
+            "--no-trace",
+            "--out",
+        ])
+        .arg(folder.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(!run.join("trace.jsonl").exists());
+}
