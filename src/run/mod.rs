@@ -64,7 +64,10 @@ pub struct Summary {
     pub seed: u64,
     pub nodes: u32,
     pub sim_duration_ns: u64,
+    /// One per line of `trace.jsonl` (written or not).
     pub events: u64,
+    /// Scheduled events popped from the queue.
+    pub queue_events: u64,
     pub messages: MessageStats,
     pub checks: Vec<CheckSummary>,
     pub expected: String,
@@ -278,6 +281,7 @@ fn summarize(
         nodes: scenario.node_count,
         sim_duration_ns: report.end.as_nanos(),
         events: report.events,
+        queue_events: report.queue_events,
         messages: report.messages.clone(),
         checks: reports
             .iter()
@@ -387,12 +391,13 @@ pub fn describe(result: &RunResult) -> String {
     let s = &result.summary;
     let m = &s.messages;
     let mut text = format!(
-        "{} (seed {}): {} nodes, {} simulated, {} events in {:.0} ms ({:.2} M events/s)\n",
+        "{} (seed {}): {} nodes, {} simulated, {} events ({} from the queue) in {:.0} ms ({:.2} M events/s)\n",
         s.scenario,
         s.seed,
         s.nodes,
         SimTime::from_nanos(s.sim_duration_ns),
         s.events,
+        s.queue_events,
         s.wall_ms,
         s.events_per_sec / 1e6
     );

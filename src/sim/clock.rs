@@ -36,18 +36,26 @@ impl NodeClock {
     /// The local reading at true time `now` (which must not precede the anchor).
     pub fn local_at(&self, now: SimTime) -> LocalTime {
         debug_assert!(now >= self.anchor_true, "clock read before its anchor");
-        let elapsed = i128::from(now.since(self.anchor_true).as_nanos());
-        let local_elapsed = elapsed * (MILLION + i128::from(self.ppm)) / MILLION;
-        LocalTime::from_nanos(
-            self.anchor_local
-                .as_nanos()
-                .saturating_add(local_elapsed as u64),
-        )
+        let elapsed = now.since(self.anchor_true).as_nanos();
+        let local_elapsed = if self.ppm == 0 {
+            elapsed
+        } else {
+            // floor(elapsed * rate / 1e6) without 128-bit division: with
+            // elapsed = q * 1e6 + r it is q * rate + floor(r * rate / 1e6).
+            let rate = (MILLION as i64 + self.ppm) as u64;
+            let million = MILLION as u64;
+            let (q, r) = (elapsed / million, elapsed % million);
+            q.saturating_mul(rate).saturating_add(r * rate / million)
+        };
+        LocalTime::from_nanos(self.anchor_local.as_nanos().saturating_add(local_elapsed))
     }
 
     /// How much true time must pass for the local clock to advance by `span`.
     /// Rounded up, so that a timer never fires before its local deadline.
     pub fn true_span_for(&self, span: SimDuration) -> SimDuration {
+        if self.ppm == 0 {
+            return span;
+        }
         let rate = MILLION + i128::from(self.ppm);
         let nanos = (i128::from(span.as_nanos()) * MILLION + rate - 1) / rate;
         SimDuration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))

@@ -117,6 +117,34 @@ mod tests {
     }
 
     #[test]
+    fn matches_a_sorted_reference_under_interleaved_pushes_and_pops() {
+        let mut queue = EventQueue::new(10_000);
+        let mut reference: Vec<(u64, u64)> = Vec::new();
+        let mut state = 12345u64;
+        let mut now = 0u64;
+        let mut label = 0u64;
+        for step in 0..20_000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            if step % 3 != 2 || reference.is_empty() {
+                // Many ties (a coarse grid of times), sometimes far ahead.
+                let spread = if step % 7 == 0 { 5_000 } else { 10 };
+                let time = now + (state >> 33) % spread;
+                queue.push(SimTime::from_nanos(time), label);
+                reference.push((time, label));
+                label += 1;
+            } else {
+                reference.sort_unstable();
+                let expected = reference.remove(0);
+                let (time, popped) = queue.pop().unwrap();
+                assert_eq!((time.as_nanos(), popped), expected);
+                now = time.as_nanos();
+            }
+        }
+    }
+
+    #[test]
     fn slots_are_reused() {
         let mut queue = EventQueue::new(100);
         for round in 0..1000u64 {

@@ -23,7 +23,7 @@ pub struct SimulationConfig {
     pub network: NetworkConfig,
     /// In time order (ties keep their order).
     pub faults: Vec<ScheduledFault>,
-    /// The run stops early once this many events have been processed.
+    /// The run stops early once this many queue events have been processed.
     pub events_max: u64,
     /// The most events that may be pending at once (an invariant, asserted).
     pub pending_max: usize,
@@ -40,7 +40,11 @@ pub const INBOX_MAX_DEFAULT: usize = 100_000;
 #[derive(Clone, Debug, Serialize)]
 pub struct RunReport {
     pub end: SimTime,
+    /// Events the run produced: one per observer call, i.e. one per line
+    /// of `trace.jsonl` (sends, deliveries, drops, timers, faults...).
     pub events: u64,
+    /// Scheduled events popped from the queue (deliveries, timers, faults).
+    pub queue_events: u64,
     pub messages: MessageStats,
     pub pending_high_water: usize,
     /// Set when the run stopped before its duration (the event limit).
@@ -114,7 +118,9 @@ pub struct Simulation<P: Protocol> {
     now: SimTime,
     end: SimTime,
     stats: MessageStats,
-    events: u64,
+    queue_events: u64,
+    /// Counted in `emit`, behind a `Cell` because `emit` borrows `self` shared.
+    events: std::cell::Cell<u64>,
     message_id_next: u64,
     generation_next: u64,
     pause_next: u64,
@@ -169,7 +175,8 @@ impl<P: Protocol> Simulation<P> {
             nodes,
             now: SimTime::ZERO,
             stats: MessageStats::default(),
-            events: 0,
+            queue_events: 0,
+            events: std::cell::Cell::new(0),
             message_id_next: 0,
             generation_next: 0,
             pause_next: 0,
@@ -188,7 +195,7 @@ impl<P: Protocol> Simulation<P> {
             if time > self.end {
                 break;
             }
-            if self.events >= self.config.events_max {
+            if self.queue_events >= self.config.events_max {
                 stopped_early = Some(format!(
                     "event limit {} reached at {}",
                     self.config.events_max, self.now
@@ -203,7 +210,7 @@ impl<P: Protocol> Simulation<P> {
                 self.now
             );
             self.now = time;
-            self.events += 1;
+            self.queue_events += 1;
             self.handle(event, observer);
         }
         if stopped_early.is_none() {
@@ -236,7 +243,8 @@ impl<P: Protocol> Simulation<P> {
         );
         RunReport {
             end: self.now,
-            events: self.events,
+            events: self.events.get(),
+            queue_events: self.queue_events,
             messages: self.stats,
             pending_high_water: self.queue.pending_high_water(),
             stopped_early,
@@ -248,6 +256,7 @@ impl<P: Protocol> Simulation<P> {
             network: &self.network,
             statuses: &self.statuses,
         };
+        self.events.set(self.events.get() + 1);
         observer.observe(self.now, &event, &world);
     }
 

@@ -1,0 +1,48 @@
+//! Runs the benchmark scenario once with the trace off (or on, with `trace`),
+//! for profilers: `cargo run --release --example profile_engine [trace]`.
+
+use faultline::node::Protocol;
+use faultline::scenario::{self, ProtocolSpec};
+use faultline::sim::world::PENDING_MAX_DEFAULT;
+use faultline::sim::{
+    Observer, SimTime, Simulation, SimulationConfig, TraceEvent, TraceWriter, WorldView,
+};
+use std::path::Path;
+
+struct Nothing;
+impl<P: Protocol> Observer<P> for Nothing {
+    fn observe(&mut self, _: SimTime, _: &TraceEvent<'_, P>, _: &WorldView<'_>) {}
+}
+
+fn main() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/heartbeat-50-nodes.ron");
+    let scenario = scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let ProtocolSpec::Heartbeat(protocol) = scenario.protocol.clone();
+    let config = SimulationConfig {
+        seed: scenario.seed,
+        node_count: scenario.node_count,
+        duration: scenario.duration,
+        network: scenario.network.clone(),
+        faults: scenario.faults.clone(),
+        events_max: scenario.events_max,
+        pending_max: PENDING_MAX_DEFAULT,
+        inbox_max: scenario.inbox_max,
+    };
+    let started = std::time::Instant::now();
+    let report = if std::env::args().any(|a| a == "trace") {
+        let mut trace = TraceWriter::new(Some(std::io::sink()));
+        let report = Simulation::new(protocol, config).run(&mut trace);
+        println!("trace hash {}", trace.hash_hex());
+        report
+    } else {
+        Simulation::new(protocol, config).run(&mut Nothing)
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{} events ({} from the queue) in {:.3}s: {:.2} M events/s",
+        report.events,
+        report.queue_events,
+        seconds,
+        report.events as f64 / seconds / 1e6
+    );
+}
