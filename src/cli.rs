@@ -102,6 +102,10 @@ fn run_file(file: PathBuf, options: RunOptions) -> u8 {
             if result.summary.outcome_as_expected {
                 EXIT_AS_EXPECTED
             } else {
+                println!(
+                    "reproduce with: faultline run {} --seed {seed}",
+                    file.display()
+                );
                 EXIT_UNEXPECTED
             }
         }

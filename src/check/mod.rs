@@ -4,6 +4,7 @@
 //! the charts mark in red).
 
 pub mod heartbeat;
+pub mod paxos;
 
 use crate::node::NodeId;
 use crate::sim::time::{SimDuration, SimTime};
@@ -17,6 +18,15 @@ pub enum CheckSpec {
     Completeness { within: SimDuration },
     /// Heartbeat: no node that is up and reachable is suspected.
     Accuracy,
+    /// Paxos: no two nodes learn different values.
+    Agreement,
+    /// Paxos: a learned value was proposed by a client.
+    Validity,
+    /// Paxos: a node learns at most once.
+    Integrity,
+    /// Paxos: once faults stop with a quorum and a proposer connected, a value
+    /// is chosen within the bound.
+    DecidesWithin { within: SimDuration },
 }
 
 /// Check names, as used in `expect: Violates([...])`.
@@ -24,6 +34,10 @@ pub enum CheckSpec {
 pub enum CheckName {
     Completeness,
     Accuracy,
+    Agreement,
+    Validity,
+    Integrity,
+    DecidesWithin,
 }
 
 impl CheckSpec {
@@ -31,6 +45,10 @@ impl CheckSpec {
         match self {
             CheckSpec::Completeness { .. } => CheckName::Completeness,
             CheckSpec::Accuracy => CheckName::Accuracy,
+            CheckSpec::Agreement => CheckName::Agreement,
+            CheckSpec::Validity => CheckName::Validity,
+            CheckSpec::Integrity => CheckName::Integrity,
+            CheckSpec::DecidesWithin { .. } => CheckName::DecidesWithin,
         }
     }
 }

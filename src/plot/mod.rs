@@ -45,10 +45,41 @@ pub struct PeerSpan {
     pub mistake: bool,
 }
 
+/// What a protocol mark stands for; the chart gives each kind a shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkKind {
+    /// A request arrived from outside (a client value).
+    Input,
+    /// A leader-like step begins (Paxos: prepare).
+    Start,
+    /// A vote or promise.
+    Vote,
+    /// A proposal (Paxos: accept request sent).
+    Propose,
+    /// An acceptance (Paxos: accepted).
+    Accept,
+    /// A decision learned.
+    Decide,
+}
+
+/// A protocol event on a node's lane. `group` picks the colour (Paxos: the
+/// ballot's proposer, so dueling proposers show as interleaved colours) and
+/// `label` is written next to marks that carry one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mark {
+    pub node: NodeId,
+    pub time: SimTime,
+    pub kind: MarkKind,
+    pub group: u32,
+    pub label: String,
+}
+
 /// Everything the timeline chart shows.
 #[derive(Clone, Debug, Default)]
 pub struct TimelineData {
     pub title: String,
+    /// What the chart is ("timeline", "paxos"), for its heading.
+    pub kind: String,
     /// One line under the title: the verdicts and the expectation.
     pub subtitle: String,
     pub node_count: u32,
@@ -63,6 +94,12 @@ pub struct TimelineData {
     pub peer_spans: Vec<PeerSpan>,
     /// (check name, violation).
     pub violations: Vec<(String, Violation)>,
+    /// Protocol marks, drawn on a row under each lane.
+    pub marks: Vec<Mark>,
+    /// Moments drawn as vertical lines across all lanes, e.g. "value chosen".
+    pub moments: Vec<(SimTime, String)>,
+    /// Draw only up to this time (zooms in on where things happen).
+    pub view_end: Option<SimTime>,
 }
 
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");

@@ -9,7 +9,7 @@
 //! are bands coloured by group; a bridge node's band shows each of its groups.
 //! Check violations are red crosses at the time they happened.
 
-use super::{register_font, TimelineData};
+use super::{register_font, MarkKind, TimelineData};
 use crate::node::NodeId;
 use crate::sim::SimTime;
 use plotters::coord::Shift;
@@ -25,6 +25,18 @@ const STATUS_HEIGHT: f64 = 1.0;
 const PEER_HEIGHT: f64 = 0.55;
 const LANE_GAP: f64 = 0.7;
 const HEADER_HEIGHT: u32 = 62;
+const MARK_HEIGHT: f64 = 1.4;
+/// Colours for mark groups (Paxos: the ballot's proposer).
+const GROUP_MARK_COLORS: [RGBColor; 7] = [
+    RGBColor(31, 119, 180),
+    RGBColor(230, 120, 0),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(210, 80, 170),
+    RGBColor(23, 170, 190),
+];
+const CHOSEN: RGBColor = RGBColor(0, 150, 60);
 
 const GROUP_COLORS: [RGBColor; 6] = [
     RGBColor(190, 215, 240),
@@ -58,7 +70,12 @@ impl Layout {
         } else {
             0.0
         };
-        let lane_height = STATUS_HEIGHT + peers * PEER_HEIGHT;
+        let mark_rows = if data.marks.is_empty() {
+            0.0
+        } else {
+            MARK_HEIGHT
+        };
+        let lane_height = STATUS_HEIGHT + peers * PEER_HEIGHT + mark_rows;
         Layout {
             peer_rows,
             lane_height,
@@ -123,14 +140,24 @@ fn draw<DB: DrawingBackend>(
     layout: &Layout,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
-    let end = secs(data.end).max(1e-9);
+    let end = secs(data.view_end.unwrap_or(data.end)).max(1e-9);
+    // Short views read better in milliseconds.
+    let milliseconds = end < 2.0;
     let legend_height = 70;
     let (header_area, rest) = root.split_vertically(HEADER_HEIGHT);
     let (chart_area, legend_area) =
         rest.split_vertically(layout.height_pixels() - HEADER_HEIGHT - legend_height);
     draw_header(
         &header_area,
-        &format!("Timeline — {}", data.title),
+        &format!(
+            "{} — {}",
+            if data.kind == "paxos" {
+                "Paxos"
+            } else {
+                "Timeline"
+            },
+            data.title
+        ),
         &data.subtitle,
     )?;
     let mut chart = ChartBuilder::on(&chart_area)
@@ -143,8 +170,18 @@ fn draw<DB: DrawingBackend>(
         .configure_mesh()
         .disable_y_mesh()
         .disable_y_axis()
-        .x_desc("simulated time (s)")
-        .x_label_formatter(&|x| format!("{x:.1}"))
+        .x_desc(if milliseconds {
+            "simulated time (ms)"
+        } else {
+            "simulated time (s)"
+        })
+        .x_label_formatter(&|x| {
+            if milliseconds {
+                format!("{:.0}", x * 1000.0)
+            } else {
+                format!("{x:.1}")
+            }
+        })
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))
         .light_line_style(RGBColor(235, 235, 235))
@@ -294,6 +331,8 @@ fn draw<DB: DrawingBackend>(
         }
     }
 
+    draw_marks(&mut chart, data, layout, end)?;
+
     // Violations.
     for (_, violation) in &data.violations {
         for node in &violation.nodes {
@@ -385,6 +424,99 @@ pub(super) fn draw_header<DB: DrawingBackend>(
             .color(&RGBColor(60, 60, 60))
             .pos(Pos::new(HPos::Center, VPos::Top)),
     ))?;
+    Ok(())
+}
+
+type Chart<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// Protocol marks on the row under each lane, and moments across all lanes.
+fn draw_marks<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    data: &TimelineData,
+    layout: &Layout,
+    end: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    for (time, label) in &data.moments {
+        let x = secs(*time);
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(x, 0.0), (x, layout.total)],
+            CHOSEN.stroke_width(2),
+        )))?;
+        chart.draw_series(std::iter::once(Text::new(
+            label.clone(),
+            (x + end * 0.004, layout.total - 0.1),
+            ("sans-serif", 13)
+                .into_font()
+                .color(&CHOSEN)
+                .pos(Pos::new(HPos::Left, VPos::Top)),
+        )))?;
+    }
+    for mark in &data.marks {
+        if secs(mark.time) > end {
+            continue;
+        }
+        let (bottom, _) = layout.status_row(mark.node);
+        let y = bottom - MARK_HEIGHT / 2.0;
+        let at = (secs(mark.time), y);
+        let color = GROUP_MARK_COLORS[mark.group as usize % GROUP_MARK_COLORS.len()];
+        let label_style = ("sans-serif", 11)
+            .into_font()
+            .color(&color)
+            .pos(Pos::new(HPos::Left, VPos::Bottom));
+        match mark.kind {
+            MarkKind::Input => {
+                chart.draw_series(std::iter::once(Circle::new(at, 5, BLACK.stroke_width(2))))?;
+            }
+            MarkKind::Start => {
+                chart.draw_series(std::iter::once(TriangleMarker::new(at, 6, color.filled())))?;
+            }
+            MarkKind::Vote => {
+                chart.draw_series(std::iter::once(Circle::new(at, 3, color.filled())))?;
+            }
+            MarkKind::Propose => {
+                let element =
+                    EmptyElement::at(at) + Rectangle::new([(-5, -5), (5, 5)], color.filled());
+                chart.draw_series(std::iter::once(element))?;
+            }
+            MarkKind::Accept => {
+                chart.draw_series(std::iter::once(Circle::new(at, 5, color.filled())))?;
+                chart.draw_series(std::iter::once(Circle::new(at, 5, BLACK.stroke_width(1))))?;
+            }
+            MarkKind::Decide => {
+                let element = EmptyElement::at(at)
+                    + Polygon::new(vec![(0, -8), (8, 0), (0, 8), (-8, 0)], CHOSEN.filled())
+                    + PathElement::new(
+                        vec![(0, -8), (8, 0), (0, 8), (-8, 0), (0, -8)],
+                        BLACK.stroke_width(1),
+                    );
+                chart.draw_series(std::iter::once(element))?;
+            }
+        }
+        if !mark.label.is_empty()
+            && matches!(
+                mark.kind,
+                MarkKind::Start | MarkKind::Propose | MarkKind::Decide
+            )
+        {
+            let style = if mark.kind == MarkKind::Decide {
+                ("sans-serif", 11)
+                    .into_font()
+                    .color(&CHOSEN)
+                    .pos(Pos::new(HPos::Left, VPos::Bottom))
+            } else {
+                label_style
+            };
+            chart.draw_series(std::iter::once(Text::new(
+                mark.label.clone(),
+                (at.0 + end * 0.002, y + 0.25),
+                style,
+            )))?;
+        }
+    }
     Ok(())
 }
 
@@ -531,6 +663,21 @@ fn draw_legend<DB: DrawingBackend>(
         }
     } else if !data.violations.is_empty() {
         entries.push((MISTAKE, "violation ✕".into()));
+    }
+    if !data.marks.is_empty() {
+        entries.push((BLACK, "○ client value".into()));
+        entries.push((GROUP_MARK_COLORS[0], "▲ prepare P<round>.<proposer>".into()));
+        entries.push((GROUP_MARK_COLORS[0], "• promise".into()));
+        entries.push((
+            GROUP_MARK_COLORS[0],
+            "■ accept request A<ballot> value".into(),
+        ));
+        entries.push((GROUP_MARK_COLORS[0], "● accepted".into()));
+        entries.push((CHOSEN, "◆ learned, | chosen".into()));
+        entries.push((
+            GROUP_MARK_COLORS[1],
+            "mark colour = ballot's proposer".into(),
+        ));
     }
     let (mut x, mut y) = (20i32, 12i32);
     for (color, label) in entries {

@@ -2,3 +2,4 @@
 //! of RON, plotting, the CLI or the engine's internals.
 
 pub mod heartbeat;
+pub mod paxos;

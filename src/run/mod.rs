@@ -5,12 +5,14 @@
 //! never leaves a half-written file posing as a result.
 
 use crate::check::heartbeat::HeartbeatJudge;
+use crate::check::paxos::{ballot_name, PaxosJudge};
 use crate::check::{CheckReport, CheckSpec, Expectation, Verdict};
 use crate::node::Protocol;
 use crate::plot::{self, TimelineData};
 use crate::scenario::{self, ProtocolSpec, Scenario};
 use crate::sim::nemesis;
 use crate::sim::world::PENDING_MAX_DEFAULT;
+use crate::sim::{Fault, SimDuration};
 use crate::sim::{
     MessageStats, Observers, RunReport, ScheduledFault, SimTime, Simulation, SimulationConfig,
     TraceWriter,
@@ -22,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 mod record;
-pub use record::TimelineRecorder;
+pub use record::{PaxosMarks, TimelineRecorder};
 
 /// How to run and what to write.
 #[derive(Clone, Debug)]
@@ -86,7 +88,8 @@ pub struct Summary {
 pub struct RunResult {
     pub summary: Summary,
     pub reports: Vec<CheckReport>,
-    pub timeline: TimelineData,
+    /// (file stem, chart data): `timeline`, and a protocol chart if the protocol has one.
+    pub charts: Vec<(String, TimelineData)>,
     /// The folder written, if any.
     pub folder: Option<PathBuf>,
 }
@@ -106,6 +109,20 @@ pub fn faults_for_seed(scenario: &Scenario, seed: u64) -> Vec<ScheduledFault> {
         Some(config) => nemesis::generate(config, scenario.node_count, seed, &scenario.faults),
         None => scenario.faults.clone(),
     }
+}
+
+/// When the last fault is over: pauses and degraded links last a while.
+pub fn faults_end(faults: &[ScheduledFault]) -> SimTime {
+    faults
+        .iter()
+        .map(|scheduled| match scheduled.fault {
+            Fault::Pause { duration, .. } | Fault::DegradeLink { duration, .. } => {
+                scheduled.at.after(duration)
+            }
+            _ => scheduled.at,
+        })
+        .max()
+        .unwrap_or(SimTime::ZERO)
 }
 
 /// Runs a scenario once and writes its output folder (unless told not to).
@@ -135,7 +152,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
     let mut trace = TraceWriter::new(trace_sink);
     let mut recorder = TimelineRecorder::new(scenario.node_count);
     let started = Instant::now();
-    let (report, mut reports) = match &scenario.protocol {
+    let (report, mut reports, protocol_chart) = match &scenario.protocol {
         ProtocolSpec::Heartbeat(protocol) => {
             let within = scenario.checks.iter().find_map(|c| match c {
                 CheckSpec::Completeness { within } => Some(*within),
@@ -155,13 +172,40 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
             let reports = scenario
                 .checks
                 .iter()
-                .map(|check| match check {
-                    CheckSpec::Completeness { .. } => judge.completeness_report(report.end),
-                    CheckSpec::Accuracy => judge.accuracy_report(report.end),
+                .filter_map(|check| match check {
+                    CheckSpec::Completeness { .. } => Some(judge.completeness_report(report.end)),
+                    CheckSpec::Accuracy => Some(judge.accuracy_report(report.end)),
+                    // Validation only lets heartbeat checks reach a heartbeat run.
+                    _ => None,
                 })
                 .collect::<Vec<_>>();
             recorder.set_suspicions(judge.intervals());
-            (report, reports)
+            (report, reports, None)
+        }
+        ProtocolSpec::Paxos(protocol) => {
+            let within = scenario.checks.iter().find_map(|c| match c {
+                CheckSpec::DecidesWithin { within } => Some(*within),
+                _ => None,
+            });
+            let mut judge = PaxosJudge::new(protocol, within, faults_end(&faults));
+            let mut marks = PaxosMarks::default();
+            let report = simulate(
+                protocol.clone(),
+                config,
+                &mut [&mut trace, &mut recorder, &mut judge, &mut marks],
+            );
+            let names: Vec<_> = scenario.checks.iter().map(CheckSpec::name).collect();
+            let reports = judge.reports(&names, report.end);
+            let moments = judge
+                .chosen()
+                .map(|(time, ballot, value)| {
+                    vec![(
+                        *time,
+                        format!("{value} chosen (ballot {})", ballot_name(*ballot)),
+                    )]
+                })
+                .unwrap_or_default();
+            (report, reports, Some(("paxos", marks.marks, moments)))
         }
     };
     let wall = started.elapsed();
@@ -215,10 +259,29 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
                 .map(move |v| (r.name.to_string(), v.clone()))
         })
         .collect();
+    let mut charts = vec![("timeline".to_string(), timeline.clone())];
+    if let Some((name, marks, moments)) = protocol_chart {
+        let mut chart = timeline;
+        // Zoom in on where the protocol acted: up to a little after the last
+        // mark or fault, but never past the end.
+        let busy_until = marks
+            .iter()
+            .map(|m| m.time)
+            .chain([faults_end(&faults)])
+            .max()
+            .unwrap_or(report.end);
+        let margin = SimDuration::from_nanos(busy_until.as_nanos() / 10)
+            .saturating_add(SimDuration::from_millis(20));
+        chart.view_end = Some(busy_until.after(margin).min(report.end));
+        chart.marks = marks;
+        chart.moments = moments;
+        chart.kind = name.to_string();
+        charts.push((name.to_string(), chart));
+    }
     let mut result = RunResult {
         summary,
         reports,
-        timeline,
+        charts,
         folder: None,
     };
     if options.write {
@@ -350,17 +413,25 @@ fn write_folder(
     } else {
         remove_stale(&trace_path)?;
     }
-    for chart in ["timeline.svg", "timeline.png"] {
-        let path = folder.join(chart);
-        if options.charts {
-            let bytes = if chart.ends_with("svg") {
-                plot::timeline_svg(&result.timeline).into_bytes()
-            } else {
-                plot::timeline_png(&result.timeline)
-            };
-            write_atomic(&path, &bytes)?;
-        } else {
-            remove_stale(&path)?;
+    for stem in ["timeline", "paxos"] {
+        let chart = result
+            .charts
+            .iter()
+            .find(|(name, _)| name == stem)
+            .map(|(_, data)| data);
+        for extension in ["svg", "png"] {
+            let path = folder.join(format!("{stem}.{extension}"));
+            match chart {
+                Some(data) if options.charts => {
+                    let bytes = if extension == "svg" {
+                        plot::timeline_svg(data).into_bytes()
+                    } else {
+                        plot::timeline_png(data)
+                    };
+                    write_atomic(&path, &bytes)?;
+                }
+                _ => remove_stale(&path)?,
+            }
         }
     }
     let explicit = scenario.explicit_file(seed, faults);
@@ -437,7 +508,7 @@ pub fn describe(result: &RunResult) -> String {
     text.push_str(&format!("trace hash {}\n", s.trace_hash));
     if let Some(folder) = &result.folder {
         text.push_str(&format!(
-            "wrote {}/ (summary.json, scenario.ron, trace.jsonl, timeline.svg/png)\n",
+            "wrote {}/ (summary.json, scenario.ron, trace.jsonl, charts)\n",
             folder.display()
         ));
     }

@@ -2,8 +2,10 @@
 //! partitions, cut and degraded links, clock changes.
 
 use crate::check::heartbeat::SuspicionInterval;
+use crate::check::paxos::ballot_name;
 use crate::node::{NodeId, Protocol};
-use crate::plot::{LinkSpan, NodeSpan, PartitionSpan, PeerSpan, TimelineData};
+use crate::plot::{LinkSpan, Mark, MarkKind, NodeSpan, PartitionSpan, PeerSpan, TimelineData};
+use crate::protocols::paxos::{Paxos, PaxosObservation};
 use crate::sim::{Observer, SimTime, TraceEvent, WorldView};
 
 pub struct TimelineRecorder {
@@ -173,5 +175,49 @@ impl<P: Protocol> Observer<P> for TimelineRecorder {
             }
             _ => {}
         }
+    }
+}
+
+/// Paxos steps as chart marks, coloured by the ballot's proposer.
+#[derive(Default)]
+pub struct PaxosMarks {
+    pub marks: Vec<Mark>,
+}
+
+impl Observer<Paxos> for PaxosMarks {
+    fn observe(&mut self, now: SimTime, event: &TraceEvent<'_, Paxos>, _world: &WorldView<'_>) {
+        let TraceEvent::Observe { node, observation } = event else {
+            return;
+        };
+        let (kind, ballot, label) = match observation {
+            PaxosObservation::ClientValue { value } => (MarkKind::Input, None, value.clone()),
+            PaxosObservation::Prepare { ballot } => (
+                MarkKind::Start,
+                Some(*ballot),
+                format!("P{}", ballot_name(*ballot)),
+            ),
+            PaxosObservation::Promise { ballot } => (MarkKind::Vote, Some(*ballot), String::new()),
+            PaxosObservation::Propose { ballot, value } => (
+                MarkKind::Propose,
+                Some(*ballot),
+                format!("A{} {value}", ballot_name(*ballot)),
+            ),
+            PaxosObservation::Accept { ballot, .. } => {
+                (MarkKind::Accept, Some(*ballot), String::new())
+            }
+            PaxosObservation::Learn { ballot, value } => (
+                MarkKind::Decide,
+                Some(*ballot),
+                format!("{value} @{}", ballot_name(*ballot)),
+            ),
+        };
+        let group = ballot.map_or(*node, |b| b.proposer);
+        self.marks.push(Mark {
+            node: *node,
+            time: now,
+            kind,
+            group,
+            label,
+        });
     }
 }

@@ -101,6 +101,49 @@ pub enum ProtocolFile {
         #[serde(default, skip_serializing_if = "HeartbeatVariantFile::is_correct")]
         variant: HeartbeatVariantFile,
     },
+    Paxos {
+        proposers: Vec<u32>,
+        /// Default: every node.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        acceptors: Option<Vec<u32>>,
+        values: Vec<ClientValueFile>,
+        #[serde(default = "paxos_round_timeout")]
+        round_timeout: HumanDuration,
+        #[serde(default = "paxos_backoff_min")]
+        backoff_min: HumanDuration,
+        #[serde(default = "paxos_backoff_max")]
+        backoff_max: HumanDuration,
+        #[serde(default)]
+        variant: PaxosVariantFile,
+    },
+}
+
+fn paxos_round_timeout() -> HumanDuration {
+    HumanDuration(Duration::from_millis(200))
+}
+fn paxos_backoff_min() -> HumanDuration {
+    HumanDuration(Duration::from_millis(10))
+}
+fn paxos_backoff_max() -> HumanDuration {
+    HumanDuration(Duration::from_millis(150))
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientValueFile {
+    pub node: u32,
+    pub at: HumanDuration,
+    pub value: String,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum PaxosVariantFile {
+    #[default]
+    Correct,
+    ForgetfulAcceptor,
+    IgnoreAcceptedValue,
+    MinorityQuorum,
+    ReuseBallot,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -221,12 +264,20 @@ pub enum NemesisKindFile {
 pub enum CheckFile {
     Completeness { within: HumanDuration },
     Accuracy,
+    Agreement,
+    Validity,
+    Integrity,
+    DecidesWithin(HumanDuration),
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 pub enum CheckNameFile {
     Completeness,
     Accuracy,
+    Agreement,
+    Validity,
+    Integrity,
+    DecidesWithin,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -9,6 +9,7 @@ mod locate;
 use crate::check::{CheckName, CheckSpec, Expectation};
 use crate::node::NodeId;
 use crate::protocols::heartbeat::{Heartbeat, HeartbeatVariant};
+use crate::protocols::paxos::{ClientValue, Paxos, PaxosVariant};
 use crate::sim::fault::{validate_schedule, Fault, ScheduledFault};
 use crate::sim::nemesis::{NemesisConfig, NemesisKind};
 use crate::sim::network::{Latency, NetworkConfig};
@@ -32,6 +33,7 @@ pub const EVENTS_MAX_LIMIT: u64 = 10_000_000_000;
 #[derive(Clone, Debug, PartialEq)]
 pub enum ProtocolSpec {
     Heartbeat(Heartbeat),
+    Paxos(Paxos),
 }
 
 /// A validated scenario, in engine terms.
@@ -333,6 +335,9 @@ impl Validator<'_> {
                     HeartbeatVariantFile::NeverTrust => HeartbeatVariant::NeverTrust,
                 },
             }),
+            ProtocolFile::Paxos { .. } => {
+                ProtocolSpec::Paxos(self.paxos(&file.protocol, file.nodes, duration)?)
+            }
         };
         let faults = self.faults(&file, duration)?;
         let nemesis = match &file.nemesis {
@@ -746,6 +751,102 @@ impl Validator<'_> {
         })
     }
 
+    fn paxos(&self, protocol: &ProtocolFile, nodes: u32, duration: SimDuration) -> Checked<Paxos> {
+        let ProtocolFile::Paxos {
+            proposers,
+            acceptors,
+            values,
+            round_timeout,
+            backoff_min,
+            backoff_max,
+            variant,
+        } = protocol
+        else {
+            unreachable!("called for Paxos only")
+        };
+        let at = |field: &'static str| [Step::Field("protocol"), Step::Field(field)];
+        let node_list = |field: &'static str, list: &[u32]| -> Checked<Vec<NodeId>> {
+            if list.is_empty() {
+                return self.fail(&at(field), "needs at least one node");
+            }
+            let mut seen = Vec::new();
+            for (index, &node) in list.iter().enumerate() {
+                let path = [
+                    Step::Field("protocol"),
+                    Step::Field(field),
+                    Step::Index(index),
+                ];
+                self.node(&path, node, nodes)?;
+                if seen.contains(&node) {
+                    return self.fail(&path, format!("node {node} is listed twice"));
+                }
+                seen.push(node);
+            }
+            Ok(seen)
+        };
+        let proposers = node_list("proposers", proposers)?;
+        let acceptors = match acceptors {
+            Some(list) => node_list("acceptors", list)?,
+            None => (0..nodes).collect(),
+        };
+        if values.is_empty() {
+            return self.fail(
+                &at("values"),
+                "no client values: give each proposer something to propose",
+            );
+        }
+        let mut client_values = Vec::new();
+        for (index, value) in values.iter().enumerate() {
+            let path = |field: &'static str| {
+                [
+                    Step::Field("protocol"),
+                    Step::Field("values"),
+                    Step::Index(index),
+                    Step::Field(field),
+                ]
+            };
+            self.node(&path("node"), value.node, nodes)?;
+            if !proposers.contains(&value.node) {
+                return self.fail(
+                    &path("node"),
+                    format!("node {} is not a proposer", value.node),
+                );
+            }
+            let arrives = SimDuration::from_std(value.at.0);
+            if arrives >= duration {
+                return self.fail(&path("at"), "the value arrives after the end of the run");
+            }
+            client_values.push(ClientValue {
+                node: value.node,
+                at: arrives,
+                value: value.value.clone(),
+            });
+        }
+        let backoff_min = SimDuration::from_std(backoff_min.0);
+        let backoff_max = SimDuration::from_std(backoff_max.0);
+        if backoff_min > backoff_max {
+            return self.fail(
+                &at("backoff_min"),
+                "backoff_min is greater than backoff_max",
+            );
+        }
+        Ok(Paxos {
+            proposers,
+            acceptors,
+            values: client_values,
+            round_timeout: self.positive(&at("round_timeout"), *round_timeout)?,
+            backoff_min,
+            backoff_max,
+            variant: match variant {
+                PaxosVariantFile::Correct => PaxosVariant::Correct,
+                PaxosVariantFile::ForgetfulAcceptor => PaxosVariant::ForgetfulAcceptor,
+                PaxosVariantFile::IgnoreAcceptedValue => PaxosVariant::IgnoreAcceptedValue,
+                PaxosVariantFile::MinorityQuorum => PaxosVariant::MinorityQuorum,
+                PaxosVariantFile::ReuseBallot => PaxosVariant::ReuseBallot,
+            },
+        })
+    }
+
     fn checks(&self, checks: &[CheckFile], protocol: &ProtocolSpec) -> Checked<Vec<CheckSpec>> {
         let mut specs: Vec<CheckSpec> = Vec::new();
         for (index, check) in checks.iter().enumerate() {
@@ -762,13 +863,26 @@ impl Validator<'_> {
                     )?,
                 },
                 CheckFile::Accuracy => CheckSpec::Accuracy,
+                CheckFile::Agreement => CheckSpec::Agreement,
+                CheckFile::Validity => CheckSpec::Validity,
+                CheckFile::Integrity => CheckSpec::Integrity,
+                CheckFile::DecidesWithin(within) => CheckSpec::DecidesWithin {
+                    within: self.positive(&[Step::Field("checks"), Step::Index(index)], *within)?,
+                },
             };
-            let fits = match (&spec, protocol) {
+            let fits = matches!(
+                (&spec, protocol),
                 (
                     CheckSpec::Completeness { .. } | CheckSpec::Accuracy,
-                    ProtocolSpec::Heartbeat(_),
-                ) => true,
-            };
+                    ProtocolSpec::Heartbeat(_)
+                ) | (
+                    CheckSpec::Agreement
+                        | CheckSpec::Validity
+                        | CheckSpec::Integrity
+                        | CheckSpec::DecidesWithin { .. },
+                    ProtocolSpec::Paxos(_)
+                )
+            );
             if !fits {
                 return self.fail(
                     &path,
@@ -788,6 +902,10 @@ fn check_name(name: CheckNameFile) -> CheckName {
     match name {
         CheckNameFile::Completeness => CheckName::Completeness,
         CheckNameFile::Accuracy => CheckName::Accuracy,
+        CheckNameFile::Agreement => CheckName::Agreement,
+        CheckNameFile::Validity => CheckName::Validity,
+        CheckNameFile::Integrity => CheckName::Integrity,
+        CheckNameFile::DecidesWithin => CheckName::DecidesWithin,
     }
 }
 

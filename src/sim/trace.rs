@@ -101,6 +101,8 @@ pub enum TraceEvent<'a, P: Protocol> {
         drop: Option<f64>,
         latency: Option<&'a Latency>,
     },
+    /// The run is over (its duration reached, or the event limit).
+    End,
     DegradeEnd {
         from: NodeId,
         to: NodeId,

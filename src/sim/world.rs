@@ -216,6 +216,7 @@ impl<P: Protocol> Simulation<P> {
         if stopped_early.is_none() {
             self.now = self.end;
         }
+        self.emit(observer, TraceEvent::End);
         self.finish(stopped_early)
     }
 

@@ -1,0 +1,305 @@
+//! Checks for single-decree Paxos, from the protocol's observations.
+//!
+//! - `Agreement`: no two learns, on any nodes at any time (across crashes and
+//!   restarts), carry different values.
+//! - `Validity`: every learned value was handed to a proposer by a client.
+//! - `Integrity`: a node learns at most once (its decision is durable, so a
+//!   restart must not make it learn again, let alone something else).
+//! - `DecidesWithin(d)`, liveness scoped honestly: once the last fault has
+//!   ended, if a strict majority of acceptors and a proposer are up and
+//!   connected both ways, a value must be *chosen* (accepted by a strict
+//!   majority under one ballot) within `d` of that moment, or of the first
+//!   client value if that comes later. When the condition does not hold the
+//!   check says so and does not judge.
+//!
+//! "Chosen" always uses a true majority of the acceptors, whatever quorum the
+//! protocol variant uses, because that is what Paxos promises.
+
+use super::{CheckName, CheckReport, Verdict, Violation};
+use crate::node::NodeId;
+use crate::protocols::paxos::{Ballot, Paxos, PaxosObservation, Value};
+use crate::sim::time::{SimDuration, SimTime};
+use crate::sim::{NodeStatus, Observer, TraceEvent, WorldView};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+#[derive(Clone, Debug)]
+struct Learned {
+    node: NodeId,
+    time: SimTime,
+    ballot: Ballot,
+    value: Value,
+}
+
+pub struct PaxosJudge {
+    acceptors: Vec<NodeId>,
+    proposers: Vec<NodeId>,
+    client_values: Vec<Value>,
+    value_first_at: SimTime,
+    within: Option<SimDuration>,
+    faults_end: SimTime,
+    learns: Vec<Learned>,
+    agreement: Vec<Violation>,
+    validity: Vec<Violation>,
+    integrity: Vec<Violation>,
+    accepted_by: BTreeMap<Ballot, Vec<NodeId>>,
+    chosen: Option<(SimTime, Ballot, Value)>,
+    /// Set once the run is past `faults_end`: the start of the liveness
+    /// window, or why it is not judged.
+    liveness: Option<Result<SimTime, String>>,
+}
+
+impl PaxosJudge {
+    /// `faults_end` is when the last fault (including pauses and degraded
+    /// links) is over.
+    pub fn new(protocol: &Paxos, within: Option<SimDuration>, faults_end: SimTime) -> Self {
+        PaxosJudge {
+            acceptors: protocol.acceptors.clone(),
+            proposers: protocol.proposers.clone(),
+            client_values: protocol.values.iter().map(|v| v.value.clone()).collect(),
+            value_first_at: protocol
+                .values
+                .iter()
+                .map(|v| SimTime::ZERO.after(v.at))
+                .min()
+                .unwrap_or(SimTime::ZERO),
+            within,
+            faults_end,
+            learns: Vec::new(),
+            agreement: Vec::new(),
+            validity: Vec::new(),
+            integrity: Vec::new(),
+            accepted_by: BTreeMap::new(),
+            chosen: None,
+            liveness: None,
+        }
+    }
+
+    fn majority(&self) -> usize {
+        self.acceptors.len() / 2 + 1
+    }
+
+    /// When (and whether) a value was chosen: (time, ballot, value).
+    pub fn chosen(&self) -> Option<&(SimTime, Ballot, Value)> {
+        self.chosen.as_ref()
+    }
+
+    fn on_learn(&mut self, learned: Learned) {
+        if !self.client_values.contains(&learned.value) {
+            self.validity.push(Violation {
+                time: learned.time,
+                nodes: vec![learned.node],
+                message: format!(
+                    "node {} learned {:?} (ballot {}) at {}, which no client proposed",
+                    learned.node,
+                    learned.value,
+                    ballot_name(learned.ballot),
+                    learned.time
+                ),
+            });
+        }
+        if let Some(earlier) = self.learns.iter().find(|l| l.node == learned.node) {
+            self.integrity.push(Violation {
+                time: learned.time,
+                nodes: vec![learned.node],
+                message: format!(
+                    "node {} learned twice: {:?} (ballot {}) at {}, then {:?} (ballot {}) at {}",
+                    learned.node,
+                    earlier.value,
+                    ballot_name(earlier.ballot),
+                    earlier.time,
+                    learned.value,
+                    ballot_name(learned.ballot),
+                    learned.time
+                ),
+            });
+        }
+        if let Some(other) = self.learns.iter().find(|l| l.value != learned.value) {
+            self.agreement.push(Violation {
+                time: learned.time,
+                nodes: vec![other.node, learned.node],
+                message: format!(
+                    "node {} learned {:?} (ballot {}) at {} but node {} had learned {:?} (ballot {}) at {}",
+                    learned.node,
+                    learned.value,
+                    ballot_name(learned.ballot),
+                    learned.time,
+                    other.node,
+                    other.value,
+                    ballot_name(other.ballot),
+                    other.time
+                ),
+            });
+        }
+        self.learns.push(learned);
+    }
+
+    fn judge_liveness_start(&mut self, world: &WorldView<'_>) {
+        let majority = self.majority();
+        let connected = |p: NodeId, a: NodeId| world.link_up(p, a) && world.link_up(a, p);
+        let ready = self.proposers.iter().copied().find(|&p| {
+            world.status(p) == NodeStatus::Up
+                && self
+                    .acceptors
+                    .iter()
+                    .filter(|&&a| world.status(a) == NodeStatus::Up && connected(p, a))
+                    .count()
+                    >= majority
+        });
+        self.liveness = Some(match ready {
+            Some(_) => Ok(self.faults_end.max(self.value_first_at)),
+            None => Err(format!(
+                "not judged: when faults stopped at {}, no proposer was up and connected to a majority of {majority} acceptors",
+                self.faults_end
+            )),
+        });
+    }
+
+    pub fn reports(&mut self, wanted: &[CheckName], end: SimTime) -> Vec<CheckReport> {
+        wanted
+            .iter()
+            .map(|name| match name {
+                CheckName::Agreement => {
+                    let detail = match self.learns.first() {
+                        None => "no node learned a value".to_string(),
+                        Some(first) => format!(
+                            "{} learn(s); first: node {} learned {:?} (ballot {}) at {}",
+                            self.learns.len(),
+                            first.node,
+                            first.value,
+                            ballot_name(first.ballot),
+                            first.time
+                        ),
+                    };
+                    report(CheckName::Agreement, detail, &self.agreement)
+                }
+                CheckName::Validity => report(
+                    CheckName::Validity,
+                    format!("client values: {:?}", self.client_values),
+                    &self.validity,
+                ),
+                CheckName::Integrity => {
+                    let nodes: std::collections::BTreeSet<NodeId> =
+                        self.learns.iter().map(|l| l.node).collect();
+                    report(
+                        CheckName::Integrity,
+                        format!("{} node(s) learned", nodes.len()),
+                        &self.integrity,
+                    )
+                }
+                _ => self.liveness_report(end),
+            })
+            .collect()
+    }
+
+    fn liveness_report(&mut self, end: SimTime) -> CheckReport {
+        let within = self.within.unwrap_or_default();
+        let chosen = match &self.chosen {
+            Some((time, ballot, value)) => format!(
+                "{value:?} chosen under ballot {} at {time}",
+                ballot_name(*ballot)
+            ),
+            None => "no value chosen".to_string(),
+        };
+        let mut violations = Vec::new();
+        let detail = match &self.liveness {
+            None if self.chosen.is_some() => {
+                format!("{chosen}; faults stopped at {}", self.faults_end)
+            }
+            None => format!(
+                "not judged: nothing happened after faults stopped at {}; {chosen}",
+                self.faults_end
+            ),
+            Some(Err(reason)) => format!("{reason}; {chosen}"),
+            Some(Ok(start)) => {
+                let deadline = start.after(within);
+                match &self.chosen {
+                    Some((time, ..)) if *time < *start => {
+                        format!("{chosen}, before the liveness window opened at {start} (faults over at {})", self.faults_end)
+                    }
+                    Some((time, ..)) if *time <= deadline => {
+                        format!(
+                            "{chosen}, {} after the liveness window opened at {start} (faults over at {}, a client value in; bound {within})",
+                            time.since(*start),
+                            self.faults_end
+                        )
+                    }
+                    _ if deadline > end => {
+                        format!("not judged: the run ends before {deadline}; {chosen}")
+                    }
+                    _ => {
+                        violations.push(Violation {
+                            time: deadline,
+                            nodes: self.proposers.clone(),
+                            message: format!(
+                                "no value chosen within {within} after faults stopped at {start} with a proposer and a majority connected ({chosen})"
+                            ),
+                        });
+                        String::new()
+                    }
+                }
+            }
+        };
+        report(CheckName::DecidesWithin, detail, &violations)
+    }
+}
+
+pub fn ballot_name(ballot: Ballot) -> String {
+    format!("{}.{}", ballot.round, ballot.proposer)
+}
+
+fn report(name: CheckName, mut detail: String, violations: &[Violation]) -> CheckReport {
+    for violation in violations.iter().take(10) {
+        if !detail.is_empty() {
+            detail.push_str("; ");
+        }
+        let _ = write!(
+            detail,
+            "VIOLATION at {}: {}",
+            violation.time, violation.message
+        );
+    }
+    if violations.len() > 10 {
+        let _ = write!(detail, "; and {} more", violations.len() - 10);
+    }
+    let verdict = if violations.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
+    CheckReport {
+        name,
+        verdict,
+        detail,
+        violations: violations.to_vec(),
+    }
+}
+
+impl Observer<Paxos> for PaxosJudge {
+    fn observe(&mut self, now: SimTime, event: &TraceEvent<'_, Paxos>, world: &WorldView<'_>) {
+        if self.liveness.is_none() && now >= self.faults_end {
+            self.judge_liveness_start(world);
+        }
+        let TraceEvent::Observe { node, observation } = event else {
+            return;
+        };
+        match observation {
+            PaxosObservation::Learn { ballot, value } => self.on_learn(Learned {
+                node: *node,
+                time: now,
+                ballot: *ballot,
+                value: value.clone(),
+            }),
+            PaxosObservation::Accept { ballot, value } => {
+                let voters = self.accepted_by.entry(*ballot).or_default();
+                if !voters.contains(node) {
+                    voters.push(*node);
+                }
+                if self.chosen.is_none() && voters.len() >= self.acceptors.len() / 2 + 1 {
+                    self.chosen = Some((now, *ballot, value.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+}

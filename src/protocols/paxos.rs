@@ -1,0 +1,466 @@
+//! Single-decree Paxos ("Paxos Made Simple", Lamport 2001).
+//!
+//! Nodes play three roles. *Proposers* (a configured set) try to get a value
+//! chosen; *acceptors* (a configured set, all nodes by default) vote; every
+//! node is a *learner*.
+//!
+//! A proposer picks a ballot `(round, proposer)`, larger than any it has used
+//! or seen, and runs two phases against a quorum (a strict majority) of
+//! acceptors:
+//!
+//! 1. *Prepare/promise.* It sends `Prepare(b)`. An acceptor that has promised
+//!    nothing higher promises `b` and reports the highest-ballot proposal it
+//!    has accepted, if any; otherwise it answers `Nack` with its promise.
+//! 2. *Accept/accepted.* With promises from a quorum, the proposer proposes the
+//!    value of the highest-ballot proposal reported, or its own client value if
+//!    none was. It sends `Accept(b, v)`; an acceptor that has not promised a
+//!    higher ballot accepts and tells every learner with `Accepted(b, v)`.
+//!
+//! A value is chosen once a quorum of acceptors has accepted the same ballot;
+//! a learner learns it when it has seen `Accepted` for one ballot from a
+//! quorum. Agreement holds because any two quorums intersect: a later
+//! proposer's phase 1 always hears of a value that may have been chosen.
+//!
+//! Safety rests on durable state: acceptors persist their promise and their
+//! accepted proposal *before* replying, and proposers persist their round
+//! counter so a ballot is never reused after a crash. Liveness needs a quorum
+//! and a proposer up and connected; dueling proposers are broken up by a
+//! random backoff drawn from the node's own stream before each retry.
+//!
+//! The known-bug variants each remove one of these pillars; the checks must
+//! catch every one of them.
+
+use crate::node::{Context, NodeId, Protocol};
+use crate::sim::time::{LocalTime, SimDuration};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub type Round = u64;
+pub type Value = String;
+
+/// Ballots are ordered by round, then by proposer, so two proposers never
+/// share one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Ballot {
+    pub round: Round,
+    pub proposer: NodeId,
+}
+
+/// A proposal: a value under a ballot.
+pub type Proposal = (Ballot, Value);
+
+/// A client hands `value` to proposer `node` at local time `at`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClientValue {
+    pub node: NodeId,
+    pub at: SimDuration,
+    pub value: Value,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum PaxosVariant {
+    #[default]
+    Correct,
+    /// Bug: acceptor state is not durable; a restarted acceptor forgets its
+    /// promise and what it accepted.
+    ForgetfulAcceptor,
+    /// Bug: a proposer always proposes its own value, ignoring accepted ones.
+    IgnoreAcceptedValue,
+    /// Bug: quorums of floor(n/2) acceptors, which need not intersect.
+    MinorityQuorum,
+    /// Bug: a restarted proposer counts its rounds from zero again.
+    ReuseBallot,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Paxos {
+    pub proposers: Vec<NodeId>,
+    pub acceptors: Vec<NodeId>,
+    pub values: Vec<ClientValue>,
+    /// How long a proposer waits for a phase to complete before retrying.
+    pub round_timeout: SimDuration,
+    /// Random pause before each retry, uniform in [min, max].
+    pub backoff_min: SimDuration,
+    pub backoff_max: SimDuration,
+    pub variant: PaxosVariant,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type")]
+pub enum PaxosMessage {
+    Prepare {
+        ballot: Ballot,
+    },
+    Promise {
+        ballot: Ballot,
+        accepted: Option<Proposal>,
+    },
+    Nack {
+        ballot: Ballot,
+        promised: Ballot,
+    },
+    Accept {
+        ballot: Ballot,
+        value: Value,
+    },
+    Accepted {
+        ballot: Ballot,
+        value: Value,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum PaxosTimer {
+    /// Client value number `i` of the scenario arrives.
+    ClientValue(usize),
+    /// The current round took too long.
+    RoundTimeout,
+    /// The backoff is over: start a new round.
+    Retry,
+}
+
+/// What survives a crash.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct PaxosDurable {
+    // Acceptor.
+    pub promised: Option<Ballot>,
+    pub accepted: Option<Proposal>,
+    // Proposer.
+    pub round: Round,
+    pub value: Option<Value>,
+    // Learner.
+    pub learned: Option<Proposal>,
+}
+
+/// Facts for checks and charts.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "what", rename_all = "snake_case")]
+pub enum PaxosObservation {
+    /// A proposer received a client value.
+    ClientValue { value: Value },
+    /// A proposer started phase 1.
+    Prepare { ballot: Ballot },
+    /// An acceptor promised a ballot.
+    Promise { ballot: Ballot },
+    /// A proposer started phase 2 with this value.
+    Propose { ballot: Ballot, value: Value },
+    /// An acceptor accepted a proposal.
+    Accept { ballot: Ballot, value: Value },
+    /// A learner learned the decision.
+    Learn { ballot: Ballot, value: Value },
+}
+
+#[derive(Debug)]
+enum Phase {
+    Idle,
+    Preparing {
+        ballot: Ballot,
+        promises: BTreeMap<NodeId, Option<Proposal>>,
+    },
+    Accepting {
+        ballot: Ballot,
+    },
+}
+
+#[derive(Debug)]
+pub struct PaxosState {
+    durable: PaxosDurable,
+    /// The highest round seen in any ballot, so the next one is higher.
+    round_seen: Round,
+    phase: Phase,
+    /// Learner: acceptors that reported `Accepted` per ballot.
+    votes: BTreeMap<Ballot, Vec<NodeId>>,
+}
+
+impl PaxosState {
+    pub fn learned(&self) -> Option<&Proposal> {
+        self.durable.learned.as_ref()
+    }
+}
+
+impl Paxos {
+    /// Acceptors needed for a quorum: a strict majority (or, in the
+    /// `MinorityQuorum` bug, half rounded down).
+    pub fn quorum(&self) -> usize {
+        let count = self.acceptors.len();
+        match self.variant {
+            PaxosVariant::MinorityQuorum => (count / 2).max(1),
+            _ => count / 2 + 1,
+        }
+    }
+
+    fn is_proposer(&self, node: NodeId) -> bool {
+        self.proposers.contains(&node)
+    }
+
+    fn is_acceptor(&self, node: NodeId) -> bool {
+        self.acceptors.contains(&node)
+    }
+
+    fn begin(&self, ctx: &mut Context<'_, Self>, durable: PaxosDurable) -> PaxosState {
+        let now = ctx.now();
+        let me = ctx.id();
+        // Client values not yet due arrive on timers; the latest one already
+        // due (before a restart) was persisted as `durable.value`.
+        for (index, client) in self.values.iter().enumerate() {
+            let due = LocalTime::from_nanos(client.at.as_nanos());
+            if client.node == me && due >= now && self.is_proposer(me) {
+                ctx.set_timer(PaxosTimer::ClientValue(index), due.since(now));
+            }
+        }
+        let state = PaxosState {
+            round_seen: durable.round,
+            durable,
+            phase: Phase::Idle,
+            votes: BTreeMap::new(),
+        };
+        if state.durable.value.is_some() && state.durable.learned.is_none() {
+            self.schedule_retry(ctx);
+        }
+        state
+    }
+
+    fn schedule_retry(&self, ctx: &mut Context<'_, Self>) {
+        let span = ctx
+            .rng()
+            .between(self.backoff_min.as_nanos(), self.backoff_max.as_nanos());
+        ctx.cancel_timer(PaxosTimer::RoundTimeout);
+        ctx.set_timer(PaxosTimer::Retry, SimDuration::from_nanos(span));
+    }
+
+    fn start_round(&self, state: &mut PaxosState, ctx: &mut Context<'_, Self>) {
+        if state.durable.learned.is_some() || state.durable.value.is_none() {
+            return;
+        }
+        let round = state.durable.round.max(state.round_seen) + 1;
+        state.durable.round = round;
+        state.round_seen = round;
+        // The round is durable before the ballot leaves the node.
+        ctx.persist(state.durable.clone());
+        let ballot = Ballot {
+            round,
+            proposer: ctx.id(),
+        };
+        state.phase = Phase::Preparing {
+            ballot,
+            promises: BTreeMap::new(),
+        };
+        ctx.observe(PaxosObservation::Prepare { ballot });
+        for &acceptor in &self.acceptors {
+            ctx.send(acceptor, PaxosMessage::Prepare { ballot });
+        }
+        ctx.set_timer(PaxosTimer::RoundTimeout, self.round_timeout);
+    }
+
+    fn on_promise(
+        &self,
+        state: &mut PaxosState,
+        ctx: &mut Context<'_, Self>,
+        from: NodeId,
+        ballot: Ballot,
+        accepted: Option<Proposal>,
+    ) {
+        let Phase::Preparing {
+            ballot: current,
+            promises,
+        } = &mut state.phase
+        else {
+            return;
+        };
+        if *current != ballot || !self.is_acceptor(from) {
+            return;
+        }
+        promises.insert(from, accepted);
+        if promises.len() < self.quorum() {
+            return;
+        }
+        let highest = promises
+            .values()
+            .flatten()
+            .max_by_key(|(ballot, _)| *ballot)
+            .map(|(_, value)| value.clone());
+        let own = state
+            .durable
+            .value
+            .clone()
+            .expect("a proposer in a round has a value");
+        let value = match self.variant {
+            PaxosVariant::IgnoreAcceptedValue => own,
+            _ => highest.unwrap_or(own),
+        };
+        state.phase = Phase::Accepting { ballot };
+        ctx.observe(PaxosObservation::Propose {
+            ballot,
+            value: value.clone(),
+        });
+        for &acceptor in &self.acceptors {
+            ctx.send(
+                acceptor,
+                PaxosMessage::Accept {
+                    ballot,
+                    value: value.clone(),
+                },
+            );
+        }
+        ctx.set_timer(PaxosTimer::RoundTimeout, self.round_timeout);
+    }
+
+    fn current_ballot(state: &PaxosState) -> Option<Ballot> {
+        match state.phase {
+            Phase::Idle => None,
+            Phase::Preparing { ballot, .. } | Phase::Accepting { ballot } => Some(ballot),
+        }
+    }
+
+    fn on_learned_vote(
+        &self,
+        state: &mut PaxosState,
+        ctx: &mut Context<'_, Self>,
+        from: NodeId,
+        ballot: Ballot,
+        value: Value,
+    ) {
+        if !self.is_acceptor(from) {
+            return;
+        }
+        let voters = state.votes.entry(ballot).or_default();
+        if !voters.contains(&from) {
+            voters.push(from);
+        }
+        if state.durable.learned.is_none() && voters.len() >= self.quorum() {
+            state.durable.learned = Some((ballot, value.clone()));
+            ctx.persist(state.durable.clone());
+            ctx.observe(PaxosObservation::Learn { ballot, value });
+            // A decided proposer stops trying.
+            state.phase = Phase::Idle;
+            ctx.cancel_timer(PaxosTimer::RoundTimeout);
+            ctx.cancel_timer(PaxosTimer::Retry);
+        }
+    }
+}
+
+impl Protocol for Paxos {
+    type Message = PaxosMessage;
+    type Timer = PaxosTimer;
+    type Durable = PaxosDurable;
+    type Observation = PaxosObservation;
+    type State = PaxosState;
+
+    fn on_start(&self, ctx: &mut Context<'_, Self>) -> PaxosState {
+        self.begin(ctx, PaxosDurable::default())
+    }
+
+    fn on_restart(&self, ctx: &mut Context<'_, Self>, durable: &PaxosDurable) -> PaxosState {
+        let mut durable = durable.clone();
+        match self.variant {
+            PaxosVariant::ForgetfulAcceptor => {
+                durable.promised = None;
+                durable.accepted = None;
+            }
+            PaxosVariant::ReuseBallot => durable.round = 0,
+            _ => {}
+        }
+        self.begin(ctx, durable)
+    }
+
+    fn on_message(
+        &self,
+        state: &mut PaxosState,
+        ctx: &mut Context<'_, Self>,
+        from: NodeId,
+        message: PaxosMessage,
+    ) {
+        let me = ctx.id();
+        match message {
+            PaxosMessage::Prepare { ballot } if self.is_acceptor(me) => {
+                state.round_seen = state.round_seen.max(ballot.round);
+                match state.durable.promised {
+                    Some(promised) if promised > ballot => {
+                        ctx.send(from, PaxosMessage::Nack { ballot, promised })
+                    }
+                    _ => {
+                        if state.durable.promised != Some(ballot) {
+                            state.durable.promised = Some(ballot);
+                            ctx.persist(state.durable.clone());
+                            ctx.observe(PaxosObservation::Promise { ballot });
+                        }
+                        ctx.send(
+                            from,
+                            PaxosMessage::Promise {
+                                ballot,
+                                accepted: state.durable.accepted.clone(),
+                            },
+                        );
+                    }
+                }
+            }
+            PaxosMessage::Accept { ballot, value } if self.is_acceptor(me) => {
+                state.round_seen = state.round_seen.max(ballot.round);
+                match state.durable.promised {
+                    Some(promised) if promised > ballot => {
+                        ctx.send(from, PaxosMessage::Nack { ballot, promised })
+                    }
+                    _ => {
+                        let proposal = (ballot, value.clone());
+                        if state.durable.accepted.as_ref() != Some(&proposal) {
+                            state.durable.promised = Some(ballot);
+                            state.durable.accepted = Some(proposal);
+                            ctx.persist(state.durable.clone());
+                            ctx.observe(PaxosObservation::Accept {
+                                ballot,
+                                value: value.clone(),
+                            });
+                        }
+                        ctx.broadcast(PaxosMessage::Accepted {
+                            ballot,
+                            value: value.clone(),
+                        });
+                        // The acceptor is a learner too; count its own vote.
+                        self.on_learned_vote(state, ctx, me, ballot, value);
+                    }
+                }
+            }
+            PaxosMessage::Promise { ballot, accepted } => {
+                self.on_promise(state, ctx, from, ballot, accepted)
+            }
+            PaxosMessage::Nack { ballot, promised } => {
+                state.round_seen = state.round_seen.max(promised.round);
+                if Self::current_ballot(state) == Some(ballot) && state.durable.learned.is_none() {
+                    state.phase = Phase::Idle;
+                    self.schedule_retry(ctx);
+                }
+            }
+            PaxosMessage::Accepted { ballot, value } => {
+                self.on_learned_vote(state, ctx, from, ballot, value)
+            }
+            PaxosMessage::Prepare { .. } | PaxosMessage::Accept { .. } => {}
+        }
+    }
+
+    fn on_timer(&self, state: &mut PaxosState, ctx: &mut Context<'_, Self>, timer: PaxosTimer) {
+        match timer {
+            PaxosTimer::ClientValue(index) => {
+                let value = self.values[index].value.clone();
+                ctx.observe(PaxosObservation::ClientValue {
+                    value: value.clone(),
+                });
+                state.durable.value = Some(value);
+                ctx.persist(state.durable.clone());
+                if matches!(state.phase, Phase::Idle) {
+                    self.start_round(state, ctx);
+                }
+            }
+            PaxosTimer::RoundTimeout => {
+                if state.durable.learned.is_none() {
+                    state.phase = Phase::Idle;
+                    self.schedule_retry(ctx);
+                }
+            }
+            PaxosTimer::Retry => {
+                if matches!(state.phase, Phase::Idle) {
+                    self.start_round(state, ctx);
+                }
+            }
+        }
+    }
+}
