@@ -29,7 +29,9 @@ impl<P: Protocol> Observer<P> for Nothing {
 fn load() -> (Scenario, Heartbeat) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/heartbeat-50-nodes.ron");
     let scenario = scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    let ProtocolSpec::Heartbeat(protocol) = scenario.protocol.clone();
+    let ProtocolSpec::Heartbeat(protocol) = scenario.protocol.clone() else {
+        panic!("the benchmark scenario runs the heartbeat protocol");
+    };
     (scenario, protocol)
 }
 

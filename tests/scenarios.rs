@@ -13,43 +13,91 @@ use std::process::Command;
 const GOLDEN: &[(&str, &str)] = &[
     (
         "scenarios/heartbeat-bridge.ron",
-        "703eda93935c1d2822289f06541f4952",
+        "ab519bbc22c3a96743a7b6d7748f5bf1",
     ),
     (
         "scenarios/heartbeat-bug-never-suspect.ron",
-        "0e4ea6cd92b9c80db1944ce1813d5cbe",
+        "42d599bc9dcc0cf24ca111d71abd79b1",
     ),
     (
         "scenarios/heartbeat-bug-never-trust.ron",
-        "36ab6a9b3e149e2d16cabc710725c050",
+        "89192eea3efc0f516bc714ec13af4f1a",
     ),
     (
         "scenarios/heartbeat-clock-drift.ron",
-        "a3355e734ace225c3910dc1bf375207a",
+        "2560f255cfd30b8d8378aa6fc773a3b7",
     ),
     (
         "scenarios/heartbeat-crash-restart.ron",
-        "aa324d027e31295feec61a9ff5c310fa",
+        "52f37d9d3e230db59dd3ccb9a5bb73cb",
     ),
     (
         "scenarios/heartbeat-nemesis.ron",
-        "6e45fdfb3ebe98f3e474c7fcb5b987dc",
+        "05a780972adfd8c45d20bb82a6f5b181",
     ),
     (
         "scenarios/heartbeat-partition.ron",
-        "67986768f75305d4af1a94c7b02189a1",
+        "f5e023849fbc2d542a2ba24d668a91b5",
     ),
     (
         "scenarios/heartbeat-pause.ron",
-        "e5b8f7e528f453a05b12bb3e3f67af2e",
+        "7f453a0a5c98da3822b34b78e4288537",
     ),
     (
         "scenarios/heartbeat-slow-network.ron",
-        "4d25a48fccf6d2c34c3ed80905531571",
+        "3466c5570019bef9462d956634e35724",
     ),
     (
         "scenarios/heartbeat-symmetric-partition.ron",
-        "cf96c59528edd598d139d908ba6476f3",
+        "d8680509a771afad75bdc9b07359ce4b",
+    ),
+    (
+        "scenarios/paxos-acceptor-restart.ron",
+        "db53e3fdeb26ee90a245c435a453055f",
+    ),
+    (
+        "scenarios/paxos-bug-forgetful-acceptor.ron",
+        "44e6e55c9ad695db699bd40ee5e17247",
+    ),
+    (
+        "scenarios/paxos-bug-ignore-accepted-value.ron",
+        "31ef051899fb5e98a1a849bf2587914f",
+    ),
+    (
+        "scenarios/paxos-bug-minority-quorum.ron",
+        "6e1f048c049925ab72f5f4d7c37ad9fb",
+    ),
+    (
+        "scenarios/paxos-bug-reuse-ballot.ron",
+        "aef29709cba63659f99f8c0837bf6e28",
+    ),
+    (
+        "scenarios/paxos-dueling-proposers.ron",
+        "c091f838b29b0ee5c37ed03efe0b0d07",
+    ),
+    (
+        "scenarios/paxos-happy-path.ron",
+        "9bbcd5623f21b108e5fc565d51b0597e",
+    ),
+    (
+        "scenarios/paxos-majority-loss.ron",
+        "2b46bbdf10b8a1cc9f13053ca459d9c9",
+    ),
+    (
+        "scenarios/paxos-minority-partition.ron",
+        "d7e69280204295914e02d25994e09d72",
+    ),
+    (
+        "scenarios/paxos-nemesis-proposer-restart.ron",
+        "4d89ca21598d428ded067f9994122aee",
+    ),
+    (
+        "scenarios/paxos-nemesis.ron",
+        "3f0af499adf0be3169e728984936c2f3",
+    ),
+    (
+        "scenarios/paxos-proposer-crash.ron",
+        "e5f543aa03294a582bc59959a119cff7",
     ),
 ];
 

@@ -24,6 +24,9 @@ pub enum CheckSpec {
     Validity,
     /// Paxos: a node learns at most once.
     Integrity,
+    /// Paxos: no two acceptors accept different values under one ballot
+    /// (the `OneValuePerBallot` invariant of Lamport's Voting specification).
+    OneValuePerBallot,
     /// Paxos: once faults stop with a quorum and a proposer connected, a value
     /// is chosen within the bound.
     DecidesWithin { within: SimDuration },
@@ -37,6 +40,7 @@ pub enum CheckName {
     Agreement,
     Validity,
     Integrity,
+    OneValuePerBallot,
     DecidesWithin,
 }
 
@@ -48,6 +52,7 @@ impl CheckSpec {
             CheckSpec::Agreement => CheckName::Agreement,
             CheckSpec::Validity => CheckName::Validity,
             CheckSpec::Integrity => CheckName::Integrity,
+            CheckSpec::OneValuePerBallot => CheckName::OneValuePerBallot,
             CheckSpec::DecidesWithin { .. } => CheckName::DecidesWithin,
         }
     }

@@ -5,12 +5,17 @@
 //! - `Validity`: every learned value was handed to a proposer by a client.
 //! - `Integrity`: a node learns at most once (its decision is durable, so a
 //!   restart must not make it learn again, let alone something else).
+//! - `OneValuePerBallot`: no two acceptors accept different values under the
+//!   same ballot (the invariant of that name in Lamport's Voting
+//!   specification, on which agreement rests). It catches a reused ballot
+//!   even when no learner happens to diverge.
 //! - `DecidesWithin(d)`, liveness scoped honestly: once the last fault has
 //!   ended, if a strict majority of acceptors and a proposer are up and
 //!   connected both ways, a value must be *chosen* (accepted by a strict
 //!   majority under one ballot) within `d` of that moment, or of the first
-//!   client value if that comes later. When the condition does not hold the
-//!   check says so and does not judge.
+//!   client value if that comes later. The proposer must hold a client value
+//!   (one that was crashed when its value was due has nothing to propose).
+//!   When the condition does not hold the check says so and does not judge.
 //!
 //! "Chosen" always uses a true majority of the acceptors, whatever quorum the
 //! protocol variant uses, because that is what Paxos promises.
@@ -42,7 +47,13 @@ pub struct PaxosJudge {
     agreement: Vec<Violation>,
     validity: Vec<Violation>,
     integrity: Vec<Violation>,
-    accepted_by: BTreeMap<Ballot, Vec<NodeId>>,
+    one_value: Vec<Violation>,
+    /// Acceptors that accepted each proposal. Keyed by value too: under the
+    /// ReuseBallot bug one ballot can carry two values, and votes for
+    /// different values must not add up to a choice.
+    accepted_by: BTreeMap<(Ballot, Value), Vec<NodeId>>,
+    /// Proposers that have received a client value (it is durable).
+    with_value: Vec<NodeId>,
     chosen: Option<(SimTime, Ballot, Value)>,
     /// Set once the run is past `faults_end`: the start of the liveness
     /// window, or why it is not judged.
@@ -69,7 +80,9 @@ impl PaxosJudge {
             agreement: Vec::new(),
             validity: Vec::new(),
             integrity: Vec::new(),
+            one_value: Vec::new(),
             accepted_by: BTreeMap::new(),
+            with_value: Vec::new(),
             chosen: None,
             liveness: None,
         }
@@ -138,7 +151,8 @@ impl PaxosJudge {
         let majority = self.majority();
         let connected = |p: NodeId, a: NodeId| world.link_up(p, a) && world.link_up(a, p);
         let ready = self.proposers.iter().copied().find(|&p| {
-            world.status(p) == NodeStatus::Up
+            self.with_value.contains(&p)
+                && world.status(p) == NodeStatus::Up
                 && self
                     .acceptors
                     .iter()
@@ -149,7 +163,7 @@ impl PaxosJudge {
         self.liveness = Some(match ready {
             Some(_) => Ok(self.faults_end.max(self.value_first_at)),
             None => Err(format!(
-                "not judged: when faults stopped at {}, no proposer was up and connected to a majority of {majority} acceptors",
+                "not judged: when faults stopped at {}, no proposer holding a client value was up and connected to a majority of {majority} acceptors",
                 self.faults_end
             )),
         });
@@ -185,6 +199,19 @@ impl PaxosJudge {
                         CheckName::Integrity,
                         format!("{} node(s) learned", nodes.len()),
                         &self.integrity,
+                    )
+                }
+                CheckName::OneValuePerBallot => {
+                    let ballots: std::collections::BTreeSet<Ballot> =
+                        self.accepted_by.keys().map(|(ballot, _)| *ballot).collect();
+                    report(
+                        CheckName::OneValuePerBallot,
+                        format!(
+                            "{} ballot(s) accepted, {} proposal(s)",
+                            ballots.len(),
+                            self.accepted_by.len()
+                        ),
+                        &self.one_value,
                     )
                 }
                 _ => self.liveness_report(end),
@@ -284,6 +311,9 @@ impl Observer<Paxos> for PaxosJudge {
             return;
         };
         match observation {
+            PaxosObservation::ClientValue { .. } if !self.with_value.contains(node) => {
+                self.with_value.push(*node);
+            }
             PaxosObservation::Learn { ballot, value } => self.on_learn(Learned {
                 node: *node,
                 time: now,
@@ -291,11 +321,29 @@ impl Observer<Paxos> for PaxosJudge {
                 value: value.clone(),
             }),
             PaxosObservation::Accept { ballot, value } => {
-                let voters = self.accepted_by.entry(*ballot).or_default();
+                let majority = self.majority();
+                if let Some(((_, other), voters)) = self
+                    .accepted_by
+                    .iter()
+                    .find(|((b, v), _)| b == ballot && v != value)
+                {
+                    self.one_value.push(Violation {
+                        time: now,
+                        nodes: std::iter::once(*node).chain(voters.iter().copied()).collect(),
+                        message: format!(
+                            "acceptor {node} accepted {value:?} under ballot {} at {now}, but acceptor(s) {voters:?} accepted {other:?} under the same ballot",
+                            ballot_name(*ballot)
+                        ),
+                    });
+                }
+                let voters = self
+                    .accepted_by
+                    .entry((*ballot, value.clone()))
+                    .or_default();
                 if !voters.contains(node) {
                     voters.push(*node);
                 }
-                if self.chosen.is_none() && voters.len() >= self.acceptors.len() / 2 + 1 {
+                if self.chosen.is_none() && voters.len() >= majority {
                     self.chosen = Some((now, *ballot, value.clone()));
                 }
             }

@@ -267,6 +267,7 @@ pub enum CheckFile {
     Agreement,
     Validity,
     Integrity,
+    OneValuePerBallot,
     DecidesWithin(HumanDuration),
 }
 
@@ -277,6 +278,7 @@ pub enum CheckNameFile {
     Agreement,
     Validity,
     Integrity,
+    OneValuePerBallot,
     DecidesWithin,
 }
 

@@ -866,6 +866,7 @@ impl Validator<'_> {
                 CheckFile::Agreement => CheckSpec::Agreement,
                 CheckFile::Validity => CheckSpec::Validity,
                 CheckFile::Integrity => CheckSpec::Integrity,
+                CheckFile::OneValuePerBallot => CheckSpec::OneValuePerBallot,
                 CheckFile::DecidesWithin(within) => CheckSpec::DecidesWithin {
                     within: self.positive(&[Step::Field("checks"), Step::Index(index)], *within)?,
                 },
@@ -879,6 +880,7 @@ impl Validator<'_> {
                     CheckSpec::Agreement
                         | CheckSpec::Validity
                         | CheckSpec::Integrity
+                        | CheckSpec::OneValuePerBallot
                         | CheckSpec::DecidesWithin { .. },
                     ProtocolSpec::Paxos(_)
                 )
@@ -905,6 +907,7 @@ fn check_name(name: CheckNameFile) -> CheckName {
         CheckNameFile::Agreement => CheckName::Agreement,
         CheckNameFile::Validity => CheckName::Validity,
         CheckNameFile::Integrity => CheckName::Integrity,
+        CheckNameFile::OneValuePerBallot => CheckName::OneValuePerBallot,
         CheckNameFile::DecidesWithin => CheckName::DecidesWithin,
     }
 }

@@ -106,6 +106,8 @@ struct NodeSlot<P: Protocol> {
     inbox: VecDeque<Queued<P>>,
     /// Identifies the current pause, so a stale resume is ignored.
     pause: u64,
+    /// When the current pause ends.
+    pause_until: SimTime,
 }
 
 pub struct Simulation<P: Protocol> {
@@ -153,6 +155,7 @@ impl<P: Protocol> Simulation<P> {
                 rng: RngStream::new(config.seed, Purpose::Node(node)),
                 inbox: VecDeque::new(),
                 pause: 0,
+                pause_until: SimTime::ZERO,
             })
             .collect();
         let mut queue = EventQueue::new(config.pending_max);
@@ -574,6 +577,14 @@ impl<P: Protocol> Simulation<P> {
                 self.start_node(node, true, observer);
             }
             Fault::Pause { node, duration } => {
+                // A pause that ends at this very instant ends first: faults were
+                // queued before the resume, but the schedule says the node is up.
+                let slot = &self.nodes[node as usize];
+                if self.statuses[node as usize] == NodeStatus::Paused
+                    && slot.pause_until <= self.now
+                {
+                    self.resume(node, slot.pause, observer);
+                }
                 assert_eq!(
                     self.statuses[node as usize],
                     NodeStatus::Up,
@@ -582,6 +593,7 @@ impl<P: Protocol> Simulation<P> {
                 self.statuses[node as usize] = NodeStatus::Paused;
                 self.pause_next += 1;
                 self.nodes[node as usize].pause = self.pause_next;
+                self.nodes[node as usize].pause_until = self.now.after(duration);
                 self.queue.push(
                     self.now.after(duration),
                     Event::Resume {
