@@ -108,5 +108,41 @@ fn engine(c: &mut Criterion) {
     let _ = std::fs::remove_file(&trace_path);
 }
 
-criterion_group!(benches, engine);
+/// Complete 5-node Paxos runs with a random nemesis (a new seed, so new
+/// faults, every run), trace off: runs per second and messages per second.
+fn paxos_runs(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/paxos-nemesis.ron");
+    let scenario = scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let ProtocolSpec::Paxos(protocol) = scenario.protocol.clone() else {
+        panic!("paxos-nemesis.ron runs Paxos");
+    };
+    let run_seed = |seed: u64| {
+        let mut config = config(&scenario);
+        config.seed = seed;
+        config.faults = faultline::run::faults_for_seed(&scenario, seed);
+        Simulation::new(protocol.clone(), config).run(&mut Nothing)
+    };
+    let seeds = 2000u64;
+    let started = Instant::now();
+    let messages: u64 = (0..seeds).map(|seed| run_seed(seed).messages.sent).sum();
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "paxos: {seeds} runs, {:.0} messages per run, {:.0} runs/s, {:.2} M messages/s",
+        messages as f64 / seeds as f64,
+        seeds as f64 / seconds,
+        messages as f64 / seconds / 1e6
+    );
+    let mut group = c.benchmark_group("paxos_5_nodes_nemesis");
+    group.throughput(Throughput::Elements(1));
+    let mut seed = 0u64;
+    group.bench_function("run", |b| {
+        b.iter(|| {
+            seed += 1;
+            run_seed(seed)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, engine, paxos_runs);
 criterion_main!(benches);

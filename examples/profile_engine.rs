@@ -1,5 +1,6 @@
 //! Runs the benchmark scenario once with the trace off (or on, with `trace`),
-//! for profilers: `cargo run --release --example profile_engine [trace]`.
+//! for profilers: `cargo run --release --example profile_engine [trace]`;
+//! with `paxos`, 20,000 complete Paxos runs with a random nemesis instead.
 
 use faultline::node::Protocol;
 use faultline::scenario::{self, ProtocolSpec};
@@ -14,7 +15,44 @@ impl<P: Protocol> Observer<P> for Nothing {
     fn observe(&mut self, _: SimTime, _: &TraceEvent<'_, P>, _: &WorldView<'_>) {}
 }
 
+/// 20,000 complete Paxos runs of `scenarios/paxos-nemesis.ron`, one seed each.
+fn paxos() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/paxos-nemesis.ron");
+    let scenario = scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let ProtocolSpec::Paxos(protocol) = scenario.protocol.clone() else {
+        panic!("paxos-nemesis.ron runs Paxos");
+    };
+    let started = std::time::Instant::now();
+    let runs = 20_000u64;
+    let mut messages = 0;
+    for seed in 0..runs {
+        let config = SimulationConfig {
+            seed,
+            node_count: scenario.node_count,
+            duration: scenario.duration,
+            network: scenario.network.clone(),
+            faults: faultline::run::faults_for_seed(&scenario, seed),
+            events_max: scenario.events_max,
+            pending_max: PENDING_MAX_DEFAULT,
+            inbox_max: scenario.inbox_max,
+        };
+        messages += Simulation::new(protocol.clone(), config)
+            .run(&mut Nothing)
+            .messages
+            .sent;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{runs} paxos runs, {} messages each, {:.0} runs/s",
+        messages / runs,
+        runs as f64 / seconds
+    );
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "paxos") {
+        return paxos();
+    }
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/heartbeat-50-nodes.ron");
     let scenario = scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
     let ProtocolSpec::Heartbeat(protocol) = scenario.protocol.clone() else {

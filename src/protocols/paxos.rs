@@ -36,7 +36,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub type Round = u64;
-pub type Value = String;
+/// Values are shared, not copied: a message, a promise and a persisted
+/// proposal can all hold the same one without allocating.
+pub type Value = std::sync::Arc<str>;
 
 /// Ballots are ordered by round, then by proposer, so two proposers never
 /// share one.

@@ -276,6 +276,14 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
         chart.marks = marks;
         chart.moments = moments;
         chart.kind = name.to_string();
+        if let ProtocolSpec::Paxos(protocol) = &scenario.protocol {
+            chart.subtitle = format!(
+                "quorum {} of {} acceptors · {}",
+                protocol.quorum(),
+                protocol.acceptors.len(),
+                chart.subtitle
+            );
+        }
         charts.push((name.to_string(), chart));
     }
     let mut result = RunResult {

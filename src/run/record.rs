@@ -190,7 +190,7 @@ impl Observer<Paxos> for PaxosMarks {
             return;
         };
         let (kind, ballot, label) = match observation {
-            PaxosObservation::ClientValue { value } => (MarkKind::Input, None, value.clone()),
+            PaxosObservation::ClientValue { value } => (MarkKind::Input, None, value.to_string()),
             PaxosObservation::Prepare { ballot } => (
                 MarkKind::Start,
                 Some(*ballot),

@@ -819,7 +819,7 @@ impl Validator<'_> {
             client_values.push(ClientValue {
                 node: value.node,
                 at: arrives,
-                value: value.value.clone(),
+                value: value.value.as_str().into(),
             });
         }
         let backoff_min = SimDuration::from_std(backoff_min.0);
