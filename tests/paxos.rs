@@ -239,7 +239,7 @@ fn values_for(proposers: &[u32], times: &[u64]) -> Vec<ClientValue> {
         .map(|(i, (&node, &ms))| ClientValue {
             node,
             at: SimDuration::from_millis(ms),
-            value: ((b'A' + i as u8) as char).to_string(),
+            value: ((b'A' + i as u8) as char).to_string().into(),
         })
         .collect()
 }
