@@ -52,6 +52,38 @@ const GOLDEN: &[(&str, &str)] = &[
         "d8680509a771afad75bdc9b07359ce4b",
     ),
     (
+        "scenarios/lock-happy-path.ron",
+        "4d8daf2f65977aa903238d3822d79176",
+    ),
+    (
+        "scenarios/lock-holder-crash-lease.ron",
+        "2726868930a0b5c8332c50c015cc7e03",
+    ),
+    (
+        "scenarios/lock-holder-crash-no-expiry.ron",
+        "d5ee0e7c2f1c176e82585899d8ea98f2",
+    ),
+    (
+        "scenarios/lock-nemesis.ron",
+        "e77d7d2bed1cfe9d0999b412c2ec7ddb",
+    ),
+    (
+        "scenarios/lock-partitioned-client.ron",
+        "8742de1aacb9c5ed0850fe11a7629c89",
+    ),
+    (
+        "scenarios/lock-pause-fencing.ron",
+        "5d84eba0114537c2bee7b738ab9b85d9",
+    ),
+    (
+        "scenarios/lock-pause-lease.ron",
+        "ffa40a6a22cb932cddaaf319c25a50e0",
+    ),
+    (
+        "scenarios/lock-slow-clock-lease.ron",
+        "c4c41abb3d5c2512f7af5c6a6ced38d4",
+    ),
+    (
         "scenarios/paxos-acceptor-restart.ron",
         "db53e3fdeb26ee90a245c435a453055f",
     ),

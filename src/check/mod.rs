@@ -4,6 +4,7 @@
 //! the charts mark in red).
 
 pub mod heartbeat;
+pub mod lock;
 pub mod paxos;
 
 use crate::node::NodeId;
@@ -27,6 +28,14 @@ pub enum CheckSpec {
     /// Paxos: no two acceptors accept different values under one ballot
     /// (the `OneValuePerBallot` invariant of Lamport's Voting specification).
     OneValuePerBallot,
+    /// Lock: the resource never accepts a write from a client whose holding
+    /// interval overlaps that of a client whose write it accepted before.
+    MutualExclusion,
+    /// Lock: no accepted write carries an older token than one accepted
+    /// before, nor (without fencing) a lease the server had expired.
+    NoStaleWrite,
+    /// Lock: after a holder crashes, someone else gets the lock in time.
+    Progress { within: SimDuration },
     /// Paxos: once faults stop with a quorum and a proposer connected, a value
     /// is chosen within the bound.
     DecidesWithin { within: SimDuration },
@@ -42,6 +51,9 @@ pub enum CheckName {
     Integrity,
     OneValuePerBallot,
     DecidesWithin,
+    MutualExclusion,
+    NoStaleWrite,
+    Progress,
 }
 
 impl CheckSpec {
@@ -53,6 +65,9 @@ impl CheckSpec {
             CheckSpec::Validity => CheckName::Validity,
             CheckSpec::Integrity => CheckName::Integrity,
             CheckSpec::OneValuePerBallot => CheckName::OneValuePerBallot,
+            CheckSpec::MutualExclusion => CheckName::MutualExclusion,
+            CheckSpec::NoStaleWrite => CheckName::NoStaleWrite,
+            CheckSpec::Progress { .. } => CheckName::Progress,
             CheckSpec::DecidesWithin { .. } => CheckName::DecidesWithin,
         }
     }

@@ -60,6 +60,23 @@ pub enum MarkKind {
     Accept,
     /// A decision learned.
     Decide,
+    /// An operation accepted.
+    Success,
+    /// An operation refused (e.g. a stale write rejected by fencing).
+    Refusal,
+    /// An operation accepted although it should not have been.
+    Unsafe,
+}
+
+/// A labelled, coloured interval on a node's mark row (a lock holding, a
+/// server's grant), coloured by `group`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MarkSpan {
+    pub node: NodeId,
+    pub start: SimTime,
+    pub end: SimTime,
+    pub group: u32,
+    pub label: String,
 }
 
 /// A protocol event on a node's lane. `group` picks the colour (Paxos: the
@@ -100,6 +117,10 @@ pub struct TimelineData {
     pub moments: Vec<(SimTime, String)>,
     /// Draw only up to this time (zooms in on where things happen).
     pub view_end: Option<SimTime>,
+    /// Coloured intervals on the mark rows.
+    pub spans: Vec<MarkSpan>,
+    /// Lane names instead of "node N", if given (one per node).
+    pub lane_names: Vec<String>,
 }
 
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");

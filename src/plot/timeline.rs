@@ -70,7 +70,7 @@ impl Layout {
         } else {
             0.0
         };
-        let mark_rows = if data.marks.is_empty() {
+        let mark_rows = if data.marks.is_empty() && data.spans.is_empty() {
             0.0
         } else {
             MARK_HEIGHT
@@ -151,10 +151,10 @@ fn draw<DB: DrawingBackend>(
         &header_area,
         &format!(
             "{} — {}",
-            if data.kind == "paxos" {
-                "Paxos"
-            } else {
-                "Timeline"
+            match data.kind.as_str() {
+                "paxos" => "Paxos",
+                "lock" => "Lock service",
+                _ => "Timeline",
             },
             data.title
         ),
@@ -352,8 +352,13 @@ fn draw<DB: DrawingBackend>(
     for node in 0..data.node_count {
         let (bottom, top) = layout.status_row(node);
         let (x, y) = chart.backend_coord(&(0.0, (bottom + top) / 2.0));
+        let name = data
+            .lane_names
+            .get(node as usize)
+            .cloned()
+            .unwrap_or_else(|| format!("node {node}"));
         root.draw(&Text::new(
-            format!("node {node}"),
+            name,
             (x - 10, y),
             ("sans-serif", 16)
                 .into_font()
@@ -455,6 +460,24 @@ fn draw_marks<DB: DrawingBackend>(
                 .pos(Pos::new(HPos::Left, VPos::Top)),
         )))?;
     }
+    for span in &data.spans {
+        let (bottom, _) = layout.status_row(span.node);
+        let (low, high) = (bottom - MARK_HEIGHT + 0.3, bottom - 0.3);
+        let color = GROUP_MARK_COLORS[span.group as usize % GROUP_MARK_COLORS.len()];
+        let stop = secs(span.end).max(secs(span.start) + end * 0.002);
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(secs(span.start), low), (stop, high)],
+            color.mix(0.55).filled(),
+        )))?;
+        chart.draw_series(std::iter::once(Text::new(
+            span.label.clone(),
+            (secs(span.start) + end * 0.002, high + 0.02),
+            ("sans-serif", 11)
+                .into_font()
+                .color(&color)
+                .pos(Pos::new(HPos::Left, VPos::Bottom)),
+        )))?;
+    }
     for mark in &data.marks {
         if secs(mark.time) > end {
             continue;
@@ -485,6 +508,18 @@ fn draw_marks<DB: DrawingBackend>(
             MarkKind::Accept => {
                 chart.draw_series(std::iter::once(Circle::new(at, 5, color.filled())))?;
                 chart.draw_series(std::iter::once(Circle::new(at, 5, BLACK.stroke_width(1))))?;
+            }
+            MarkKind::Success => {
+                chart.draw_series(std::iter::once(Circle::new(at, 5, CHOSEN.filled())))?;
+            }
+            MarkKind::Refusal => {
+                let element =
+                    EmptyElement::at(at) + Rectangle::new([(-5, -5), (5, 5)], PAUSED.filled());
+                chart.draw_series(std::iter::once(element))?;
+            }
+            MarkKind::Unsafe => {
+                chart.draw_series(std::iter::once(Circle::new(at, 6, MISTAKE.filled())))?;
+                chart.draw_series(std::iter::once(Cross::new(at, 4, WHITE.stroke_width(2))))?;
             }
             MarkKind::Decide => {
                 let element = EmptyElement::at(at)
@@ -664,7 +699,13 @@ fn draw_legend<DB: DrawingBackend>(
     } else if !data.violations.is_empty() {
         entries.push((MISTAKE, "violation ✕".into()));
     }
-    if !data.marks.is_empty() {
+    let paxos_marks = data.marks.iter().any(|m| {
+        matches!(
+            m.kind,
+            MarkKind::Start | MarkKind::Propose | MarkKind::Decide
+        )
+    });
+    if paxos_marks {
         entries.push((BLACK, "○ client value".into()));
         entries.push((GROUP_MARK_COLORS[0], "▲ prepare P<round>.<proposer>".into()));
         entries.push((GROUP_MARK_COLORS[0], "• promise".into()));
@@ -678,6 +719,22 @@ fn draw_legend<DB: DrawingBackend>(
             GROUP_MARK_COLORS[1],
             "mark colour = ballot's proposer".into(),
         ));
+    }
+    if !data.spans.is_empty() {
+        entries.push((
+            GROUP_MARK_COLORS[0],
+            "bars: holding / granted, colour = token".into(),
+        ));
+    }
+    if data.marks.iter().any(|m| {
+        matches!(
+            m.kind,
+            MarkKind::Success | MarkKind::Refusal | MarkKind::Unsafe
+        )
+    }) {
+        entries.push((CHOSEN, "● write accepted".into()));
+        entries.push((PAUSED, "■ write rejected (stale token)".into()));
+        entries.push((MISTAKE, "● write accepted although unsafe".into()));
     }
     let (mut x, mut y) = (20i32, 12i32);
     for (color, label) in entries {

@@ -2,4 +2,5 @@
 //! of RON, plotting, the CLI or the engine's internals.
 
 pub mod heartbeat;
+pub mod lock;
 pub mod paxos;

@@ -5,10 +5,12 @@
 //! never leaves a half-written file posing as a result.
 
 use crate::check::heartbeat::HeartbeatJudge;
+use crate::check::lock::LockJudge;
 use crate::check::paxos::{ballot_name, PaxosJudge};
 use crate::check::{CheckReport, CheckSpec, Expectation, Verdict};
 use crate::node::Protocol;
 use crate::plot::{self, TimelineData};
+use crate::plot::{Mark, MarkKind, MarkSpan};
 use crate::scenario::{self, ProtocolSpec, Scenario};
 use crate::sim::nemesis;
 use crate::sim::world::PENDING_MAX_DEFAULT;
@@ -82,6 +84,8 @@ pub struct Summary {
     pub wall_ms: f64,
     pub events_per_sec: f64,
     pub faults: Vec<ScheduledFault>,
+    /// Protocol figures, e.g. `lock_availability` (fraction of the run).
+    pub metrics: std::collections::BTreeMap<String, f64>,
 }
 
 /// Everything a run produced, in memory.
@@ -152,6 +156,8 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
     let mut trace = TraceWriter::new(trace_sink);
     let mut recorder = TimelineRecorder::new(scenario.node_count);
     let started = Instant::now();
+    let mut metrics = std::collections::BTreeMap::new();
+    let mut lock_spans = Vec::new();
     let (report, mut reports, protocol_chart) = match &scenario.protocol {
         ProtocolSpec::Heartbeat(protocol) => {
             let within = scenario.checks.iter().find_map(|c| match c {
@@ -207,6 +213,27 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
                 .unwrap_or_default();
             (report, reports, Some(("paxos", marks.marks, moments)))
         }
+        ProtocolSpec::Lock(protocol) => {
+            let within = scenario.checks.iter().find_map(|c| match c {
+                CheckSpec::Progress { within } => Some(*within),
+                _ => None,
+            });
+            let mut judge = LockJudge::new(protocol, within);
+            let report = simulate(
+                protocol.clone(),
+                config,
+                &mut [&mut trace, &mut recorder, &mut judge],
+            );
+            let names: Vec<_> = scenario.checks.iter().map(CheckSpec::name).collect();
+            let reports = judge.reports(&names, report.end);
+            metrics.insert(
+                "lock_availability".to_string(),
+                judge.availability(report.end),
+            );
+            let (marks, spans) = lock_chart(&judge, report.end);
+            lock_spans = spans;
+            (report, reports, Some(("lock", marks, Vec::new())))
+        }
     };
     let wall = started.elapsed();
     let trace_bytes = trace.bytes();
@@ -216,7 +243,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
     drop(trace_sink);
     reports.sort_by_key(|r| scenario.checks.iter().position(|c| c.name() == r.name));
     let outcome_as_expected = matches_expectation(&scenario.expect, &reports);
-    let summary = summarize(
+    let mut summary = summarize(
         scenario,
         seed,
         &report,
@@ -227,6 +254,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
         wall,
         faults.clone(),
     );
+    summary.metrics = metrics;
     let mut timeline = recorder.finish(report.end);
     timeline.title = format!("{} (seed {seed})", scenario.name);
     timeline.subtitle = format!(
@@ -274,6 +302,16 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
             .saturating_add(SimDuration::from_millis(20));
         chart.view_end = Some(busy_until.after(margin).min(report.end));
         chart.marks = marks;
+        chart.spans = std::mem::take(&mut lock_spans);
+        if let ProtocolSpec::Lock(_) = &scenario.protocol {
+            chart.lane_names = (0..scenario.node_count)
+                .map(|node| match node {
+                    0 => "server 0".to_string(),
+                    1 => "resource 1".to_string(),
+                    _ => format!("client {node}"),
+                })
+                .collect();
+        }
         chart.moments = moments;
         chart.kind = name.to_string();
         if let ProtocolSpec::Paxos(protocol) = &scenario.protocol {
@@ -376,6 +414,7 @@ fn summarize(
             0.0
         },
         faults,
+        metrics: std::collections::BTreeMap::new(),
     }
 }
 
@@ -421,7 +460,7 @@ fn write_folder(
     } else {
         remove_stale(&trace_path)?;
     }
-    for stem in ["timeline", "paxos"] {
+    for stem in ["timeline", "paxos", "lock"] {
         let chart = result
             .charts
             .iter()
@@ -521,4 +560,47 @@ pub fn describe(result: &RunResult) -> String {
         ));
     }
     text
+}
+
+/// The lock chart's marks and bars: each client's holding intervals and the
+/// server's grants (coloured by token), the resource's writes by outcome.
+fn lock_chart(judge: &LockJudge, end: SimTime) -> (Vec<Mark>, Vec<MarkSpan>) {
+    let mut spans: Vec<MarkSpan> = judge
+        .holdings()
+        .map(|h| MarkSpan {
+            node: h.client,
+            start: h.start,
+            end: h.end.unwrap_or(end),
+            group: h.token as u32,
+            label: format!("t{}", h.token),
+        })
+        .collect();
+    spans.extend(judge.grants().iter().map(|g| MarkSpan {
+        node: crate::protocols::lock::SERVER,
+        start: g.start,
+        end: g.end.unwrap_or(end),
+        group: g.token as u32,
+        label: format!(
+            "t{}→{}{}",
+            g.token,
+            g.client,
+            if g.expired { " (expired)" } else { "" }
+        ),
+    }));
+    let marks = judge
+        .writes()
+        .iter()
+        .map(|w| Mark {
+            node: crate::protocols::lock::RESOURCE,
+            time: w.time,
+            kind: match (w.accepted, w.unsafe_write) {
+                (false, _) => MarkKind::Refusal,
+                (true, false) => MarkKind::Success,
+                (true, true) => MarkKind::Unsafe,
+            },
+            group: w.token as u32,
+            label: String::new(),
+        })
+        .collect();
+    (marks, spans)
 }

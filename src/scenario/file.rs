@@ -116,6 +116,50 @@ pub enum ProtocolFile {
         #[serde(default)]
         variant: PaxosVariantFile,
     },
+    /// Node 0 is the lock server, node 1 the resource, the rest are clients.
+    Lock {
+        #[serde(default)]
+        variant: LockVariantFile,
+        #[serde(default = "lock_lease")]
+        lease: HumanDuration,
+        #[serde(default = "lock_hold")]
+        hold: HumanDuration,
+        #[serde(default = "lock_think")]
+        think: HumanDuration,
+        #[serde(default = "lock_writes")]
+        writes: u32,
+        #[serde(default = "lock_work")]
+        work: HumanDuration,
+        #[serde(default = "lock_retry")]
+        retry: HumanDuration,
+    },
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum LockVariantFile {
+    NoExpiry,
+    Lease,
+    #[default]
+    LeaseFencing,
+}
+
+fn lock_lease() -> HumanDuration {
+    HumanDuration(Duration::from_secs(1))
+}
+fn lock_hold() -> HumanDuration {
+    HumanDuration(Duration::from_millis(300))
+}
+fn lock_think() -> HumanDuration {
+    HumanDuration(Duration::from_millis(200))
+}
+fn lock_writes() -> u32 {
+    3
+}
+fn lock_work() -> HumanDuration {
+    HumanDuration(Duration::from_millis(10))
+}
+fn lock_retry() -> HumanDuration {
+    HumanDuration(Duration::from_millis(100))
 }
 
 fn paxos_round_timeout() -> HumanDuration {
@@ -269,6 +313,9 @@ pub enum CheckFile {
     Integrity,
     OneValuePerBallot,
     DecidesWithin(HumanDuration),
+    MutualExclusion,
+    NoStaleWrite,
+    Progress(HumanDuration),
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -280,6 +327,9 @@ pub enum CheckNameFile {
     Integrity,
     OneValuePerBallot,
     DecidesWithin,
+    MutualExclusion,
+    NoStaleWrite,
+    Progress,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -9,6 +9,7 @@ mod locate;
 use crate::check::{CheckName, CheckSpec, Expectation};
 use crate::node::NodeId;
 use crate::protocols::heartbeat::{Heartbeat, HeartbeatVariant};
+use crate::protocols::lock::{Lock, LockVariant};
 use crate::protocols::paxos::{ClientValue, Paxos, PaxosVariant};
 use crate::sim::fault::{validate_schedule, Fault, ScheduledFault};
 use crate::sim::nemesis::{NemesisConfig, NemesisKind};
@@ -34,6 +35,7 @@ pub const EVENTS_MAX_LIMIT: u64 = 10_000_000_000;
 pub enum ProtocolSpec {
     Heartbeat(Heartbeat),
     Paxos(Paxos),
+    Lock(Lock),
 }
 
 /// A validated scenario, in engine terms.
@@ -337,6 +339,42 @@ impl Validator<'_> {
             }),
             ProtocolFile::Paxos { .. } => {
                 ProtocolSpec::Paxos(self.paxos(&file.protocol, file.nodes, duration)?)
+            }
+            ProtocolFile::Lock {
+                variant,
+                lease,
+                hold,
+                think,
+                writes,
+                work,
+                retry,
+            } => {
+                let at = |field: &'static str| [Field("protocol"), Field(field)];
+                if file.nodes < 3 {
+                    return self.fail(
+                        &[Field("nodes")],
+                        "the lock service needs at least 3 nodes: server 0, resource 1, clients 2 and up",
+                    );
+                }
+                if !(1..=100).contains(writes) {
+                    return self.fail(
+                        &at("writes"),
+                        format!("{writes} writes per hold: expected 1 to 100"),
+                    );
+                }
+                ProtocolSpec::Lock(Lock {
+                    variant: match variant {
+                        LockVariantFile::NoExpiry => LockVariant::NoExpiry,
+                        LockVariantFile::Lease => LockVariant::Lease,
+                        LockVariantFile::LeaseFencing => LockVariant::LeaseFencing,
+                    },
+                    lease: self.positive(&at("lease"), *lease)?,
+                    hold: self.positive(&at("hold"), *hold)?,
+                    think: self.positive(&at("think"), *think)?,
+                    writes: *writes,
+                    work: SimDuration::from_std(work.0),
+                    retry: self.positive(&at("retry"), *retry)?,
+                })
             }
         };
         let faults = self.faults(&file, duration)?;
@@ -867,6 +905,11 @@ impl Validator<'_> {
                 CheckFile::Validity => CheckSpec::Validity,
                 CheckFile::Integrity => CheckSpec::Integrity,
                 CheckFile::OneValuePerBallot => CheckSpec::OneValuePerBallot,
+                CheckFile::MutualExclusion => CheckSpec::MutualExclusion,
+                CheckFile::NoStaleWrite => CheckSpec::NoStaleWrite,
+                CheckFile::Progress(within) => CheckSpec::Progress {
+                    within: self.positive(&[Step::Field("checks"), Step::Index(index)], *within)?,
+                },
                 CheckFile::DecidesWithin(within) => CheckSpec::DecidesWithin {
                     within: self.positive(&[Step::Field("checks"), Step::Index(index)], *within)?,
                 },
@@ -883,6 +926,11 @@ impl Validator<'_> {
                         | CheckSpec::OneValuePerBallot
                         | CheckSpec::DecidesWithin { .. },
                     ProtocolSpec::Paxos(_)
+                ) | (
+                    CheckSpec::MutualExclusion
+                        | CheckSpec::NoStaleWrite
+                        | CheckSpec::Progress { .. },
+                    ProtocolSpec::Lock(_)
                 )
             );
             if !fits {
@@ -908,6 +956,9 @@ fn check_name(name: CheckNameFile) -> CheckName {
         CheckNameFile::Validity => CheckName::Validity,
         CheckNameFile::Integrity => CheckName::Integrity,
         CheckNameFile::OneValuePerBallot => CheckName::OneValuePerBallot,
+        CheckNameFile::MutualExclusion => CheckName::MutualExclusion,
+        CheckNameFile::NoStaleWrite => CheckName::NoStaleWrite,
+        CheckNameFile::Progress => CheckName::Progress,
         CheckNameFile::DecidesWithin => CheckName::DecidesWithin,
     }
 }

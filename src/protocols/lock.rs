@@ -1,0 +1,386 @@
+//! A lock service with leases and fencing tokens, and the classic unsafe
+//! recipes.
+//!
+//! Node 0 is the lock server, node 1 a storage *resource*, every other node a
+//! client. A client asks the server for the lock; the server grants it to one
+//! client at a time with a monotonically increasing *token*. While a client
+//! believes it holds the lock it writes to the resource; after its hold time
+//! it releases the lock, thinks a while and asks again.
+//!
+//! - `NoExpiry`: a grant lasts until released, as with a bare "set if not
+//!   exists". A crashed holder blocks everyone forever.
+//! - `Lease`: a grant expires `lease` after it was made, on the server's
+//!   clock. The client believes it holds the lock until `lease` after it *sent*
+//!   its request, on its own clock (the conservative start: without drift or
+//!   pauses its belief ends before the server's lease does).
+//! - `LeaseFencing`: as `Lease`, and every write carries the token; the
+//!   resource rejects a write whose token is lower than the highest it has
+//!   seen.
+//!
+//! A client decides to write (checking that its lease is still valid) and
+//! sends the write `work` later, without checking again: the check-then-act
+//! gap of real clients. A stop-the-world pause in that gap, or a client clock
+//! running slow, makes it write after its lease is over on the server, which
+//! only fencing catches.
+//!
+//! The server persists its holder, lease expiry (on its own clock, which keeps
+//! running through a crash) and last token, so a lease granted before a server
+//! restart is still honoured after it until it expires, and tokens never go
+//! back. The resource persists the highest token it has seen.
+
+use crate::node::{Context, NodeId, Protocol};
+use crate::sim::time::{LocalTime, SimDuration};
+use serde::Serialize;
+
+pub const SERVER: NodeId = 0;
+pub const RESOURCE: NodeId = 1;
+
+pub type Token = u64;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum LockVariant {
+    NoExpiry,
+    Lease,
+    #[default]
+    LeaseFencing,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lock {
+    pub variant: LockVariant,
+    /// How long a grant lasts (not for `NoExpiry`).
+    pub lease: SimDuration,
+    /// How long a client keeps the lock before releasing it.
+    pub hold: SimDuration,
+    /// How long a client waits between holds.
+    pub think: SimDuration,
+    /// Writes per hold, spread evenly over it.
+    pub writes: u32,
+    /// Time between deciding to write and sending the write.
+    pub work: SimDuration,
+    /// How long a client waits for an answer before asking again.
+    pub retry: SimDuration,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type")]
+pub enum LockMessage {
+    Acquire,
+    Grant {
+        token: Token,
+    },
+    Deny,
+    Release {
+        token: Token,
+    },
+    /// A write to the resource; `hold` numbers the client's holds.
+    Write {
+        token: Token,
+        hold: u64,
+        seq: u32,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum LockTimer {
+    /// Client: time to ask for the lock (again).
+    Acquire,
+    /// Client: decide write number `seq` of the current hold.
+    Decide {
+        seq: u32,
+    },
+    /// Client: send the write decided `work` ago.
+    Send {
+        seq: u32,
+    },
+    Release,
+    /// Client: the lease is over on the client's clock.
+    LeaseEnd,
+    /// Server: the lease with this token may have expired.
+    Expire {
+        token: Token,
+    },
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LockDurable {
+    /// Server: (client, token, expiry on the server's clock).
+    pub holder: Option<(NodeId, Token, Option<LocalTime>)>,
+    pub token_last: Token,
+    /// Resource: the highest token accepted.
+    pub token_highest: Token,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "what", rename_all = "snake_case")]
+pub enum LockObservation {
+    /// Server granted the lock.
+    Granted { client: NodeId, token: Token },
+    /// Server's grant ended by release.
+    Released { client: NodeId, token: Token },
+    /// Server's grant ended by expiry.
+    Expired { client: NodeId, token: Token },
+    /// Client now believes it holds the lock.
+    Holding { token: Token, hold: u64 },
+    /// Client no longer believes it holds the lock (released or lease over).
+    NotHolding { token: Token, hold: u64 },
+    /// Client sent a write.
+    WriteSent { token: Token, hold: u64, seq: u32 },
+    /// Resource received a write and accepted or rejected it.
+    WriteReceived {
+        client: NodeId,
+        token: Token,
+        hold: u64,
+        seq: u32,
+        accepted: bool,
+    },
+}
+
+#[derive(Debug)]
+pub struct LockState {
+    durable: LockDurable,
+    // Client.
+    asked_at: Option<LocalTime>,
+    /// The grant being used, until released (decided writes still go out
+    /// under it after the belief has ended).
+    holding: Option<(Token, u64)>,
+    /// Whether the client still believes it holds the lock.
+    believing: bool,
+    believed_until: Option<LocalTime>,
+    hold_count: u64,
+}
+
+impl Lock {
+    fn fresh(&self, ctx: &mut Context<'_, Self>, durable: LockDurable) -> LockState {
+        let me = ctx.id();
+        if me >= 2 {
+            // Clients start at a random moment within one think time.
+            let start = SimDuration::from_nanos(ctx.rng().below(self.think.as_nanos().max(1)));
+            ctx.set_timer(LockTimer::Acquire, start);
+        }
+        if me == SERVER {
+            if let Some((_, token, Some(expiry))) = durable.holder {
+                // A lease granted before a crash keeps running on our clock.
+                ctx.set_timer(LockTimer::Expire { token }, expiry.since(ctx.now()));
+            }
+        }
+        LockState {
+            durable,
+            asked_at: None,
+            holding: None,
+            believing: false,
+            believed_until: None,
+            hold_count: 0,
+        }
+    }
+
+    fn believes_holding(&self, state: &LockState, now: LocalTime) -> bool {
+        state.believing && state.believed_until.is_none_or(|until| now < until)
+    }
+
+    /// The client's belief ends (once), by release or by its lease running out.
+    fn end_belief(&self, state: &mut LockState, ctx: &mut Context<'_, Self>) {
+        if let (true, Some((token, hold))) = (state.believing, state.holding) {
+            state.believing = false;
+            ctx.observe(LockObservation::NotHolding { token, hold });
+            ctx.cancel_timer(LockTimer::LeaseEnd);
+        }
+    }
+
+    fn server_message(
+        &self,
+        state: &mut LockState,
+        ctx: &mut Context<'_, Self>,
+        from: NodeId,
+        message: LockMessage,
+    ) {
+        let now = ctx.now();
+        // A lease past its expiry is over even if its timer has not fired yet.
+        if let Some((client, token, Some(expiry))) = state.durable.holder {
+            if now >= expiry {
+                state.durable.holder = None;
+                ctx.persist(state.durable.clone());
+                ctx.observe(LockObservation::Expired { client, token });
+            }
+        }
+        match message {
+            LockMessage::Acquire => match state.durable.holder {
+                Some((client, token, _)) if client == from => {
+                    ctx.send(from, LockMessage::Grant { token })
+                }
+                Some(_) => ctx.send(from, LockMessage::Deny),
+                None => {
+                    let token = state.durable.token_last + 1;
+                    let expiry = match self.variant {
+                        LockVariant::NoExpiry => None,
+                        _ => Some(now.after(self.lease)),
+                    };
+                    state.durable.token_last = token;
+                    state.durable.holder = Some((from, token, expiry));
+                    ctx.persist(state.durable.clone());
+                    ctx.observe(LockObservation::Granted {
+                        client: from,
+                        token,
+                    });
+                    if expiry.is_some() {
+                        ctx.set_timer(LockTimer::Expire { token }, self.lease);
+                    }
+                    ctx.send(from, LockMessage::Grant { token });
+                }
+            },
+            LockMessage::Release { token }
+                if state
+                    .durable
+                    .holder
+                    .is_some_and(|(client, held, _)| client == from && held == token) =>
+            {
+                state.durable.holder = None;
+                ctx.persist(state.durable.clone());
+                ctx.observe(LockObservation::Released {
+                    client: from,
+                    token,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    fn resource_message(
+        &self,
+        state: &mut LockState,
+        ctx: &mut Context<'_, Self>,
+        from: NodeId,
+        message: LockMessage,
+    ) {
+        if let LockMessage::Write { token, hold, seq } = message {
+            let accepted =
+                self.variant != LockVariant::LeaseFencing || token >= state.durable.token_highest;
+            if accepted && token > state.durable.token_highest {
+                state.durable.token_highest = token;
+                ctx.persist(state.durable.clone());
+            }
+            ctx.observe(LockObservation::WriteReceived {
+                client: from,
+                token,
+                hold,
+                seq,
+                accepted,
+            });
+        }
+    }
+
+    fn client_message(
+        &self,
+        state: &mut LockState,
+        ctx: &mut Context<'_, Self>,
+        message: LockMessage,
+    ) {
+        match message {
+            LockMessage::Grant { token } => {
+                let Some(asked_at) = state.asked_at.take() else {
+                    return;
+                };
+                ctx.cancel_timer(LockTimer::Acquire);
+                state.hold_count += 1;
+                let hold = state.hold_count;
+                state.holding = Some((token, hold));
+                state.believing = true;
+                state.believed_until = match self.variant {
+                    LockVariant::NoExpiry => None,
+                    _ => Some(asked_at.after(self.lease)),
+                };
+                ctx.observe(LockObservation::Holding { token, hold });
+                if let Some(until) = state.believed_until {
+                    ctx.set_timer(LockTimer::LeaseEnd, until.since(ctx.now()));
+                }
+                let spacing =
+                    SimDuration::from_nanos(self.hold.as_nanos() / u64::from(self.writes + 1));
+                for seq in 1..=self.writes {
+                    ctx.set_timer(LockTimer::Decide { seq }, spacing.times(u64::from(seq)));
+                }
+                ctx.set_timer(LockTimer::Release, self.hold);
+            }
+            LockMessage::Deny if state.asked_at.is_some() => {
+                state.asked_at = None;
+                ctx.set_timer(LockTimer::Acquire, self.retry);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Protocol for Lock {
+    type Message = LockMessage;
+    type Timer = LockTimer;
+    type Durable = LockDurable;
+    type Observation = LockObservation;
+    type State = LockState;
+
+    fn on_start(&self, ctx: &mut Context<'_, Self>) -> LockState {
+        self.fresh(ctx, LockDurable::default())
+    }
+
+    fn on_restart(&self, ctx: &mut Context<'_, Self>, durable: &LockDurable) -> LockState {
+        self.fresh(ctx, durable.clone())
+    }
+
+    fn on_message(
+        &self,
+        state: &mut LockState,
+        ctx: &mut Context<'_, Self>,
+        from: NodeId,
+        message: LockMessage,
+    ) {
+        match ctx.id() {
+            SERVER => self.server_message(state, ctx, from, message),
+            RESOURCE => self.resource_message(state, ctx, from, message),
+            _ if from == SERVER => self.client_message(state, ctx, message),
+            _ => {}
+        }
+    }
+
+    fn on_timer(&self, state: &mut LockState, ctx: &mut Context<'_, Self>, timer: LockTimer) {
+        let now = ctx.now();
+        match timer {
+            LockTimer::Acquire => {
+                if state.holding.is_none() {
+                    state.asked_at = Some(now);
+                    ctx.send(SERVER, LockMessage::Acquire);
+                    ctx.set_timer(LockTimer::Acquire, self.retry);
+                }
+            }
+            LockTimer::Decide { seq } => {
+                // The check of check-then-act.
+                if self.believes_holding(state, now) {
+                    ctx.set_timer(LockTimer::Send { seq }, self.work);
+                }
+            }
+            LockTimer::Send { seq } => {
+                // The act: no second look at the lease.
+                if let Some((token, hold)) = state.holding {
+                    ctx.observe(LockObservation::WriteSent { token, hold, seq });
+                    ctx.send(RESOURCE, LockMessage::Write { token, hold, seq });
+                }
+            }
+            LockTimer::Release => {
+                if let Some((token, _)) = state.holding {
+                    ctx.send(SERVER, LockMessage::Release { token });
+                    self.end_belief(state, ctx);
+                    state.holding = None;
+                    ctx.set_timer(LockTimer::Acquire, self.think);
+                }
+            }
+            // Writes already decided still go out (see `Send`).
+            LockTimer::LeaseEnd => self.end_belief(state, ctx),
+            LockTimer::Expire { token } => {
+                if let Some((client, held, Some(expiry))) = state.durable.holder {
+                    if held == token && now >= expiry {
+                        state.durable.holder = None;
+                        ctx.persist(state.durable.clone());
+                        ctx.observe(LockObservation::Expired { client, token });
+                    }
+                }
+            }
+        }
+    }
+}
