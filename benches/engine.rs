@@ -144,5 +144,43 @@ fn paxos_runs(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, engine, paxos_runs);
+/// A sweep of 10,000 seeds of the 5-node Paxos nemesis, as `faultline sweep`
+/// runs it (trace hashed, checks on), with one and with two worker threads.
+fn sweep_jobs(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/paxos-nemesis.ron");
+    let scenario = scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let options = |jobs, end| faultline::sweep::SweepOptions {
+        seed_start: 0,
+        seed_end: end,
+        jobs: Some(jobs),
+        shard: None,
+        stop_on_first: false,
+        progress: false,
+    };
+    let mut seconds = Vec::new();
+    for jobs in [1, 2] {
+        let started = Instant::now();
+        let report =
+            faultline::sweep::sweep(&scenario, &options(jobs, 10_000)).expect("sweep runs");
+        seconds.push(started.elapsed().as_secs_f64());
+        println!(
+            "sweep of 10,000 seeds with --jobs {jobs}: {:.2}s ({} as expected)",
+            seconds[seconds.len() - 1],
+            report.as_expected
+        );
+    }
+    println!(
+        "speed-up of --jobs 2 over --jobs 1: {:.2}x",
+        seconds[0] / seconds[1]
+    );
+    let mut group = c.benchmark_group("sweep_paxos_1000_seeds");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(1000));
+    group.bench_function("jobs_2", |b| {
+        b.iter(|| faultline::sweep::sweep(&scenario, &options(2, 1000)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, engine, paxos_runs, sweep_jobs);
 criterion_main!(benches);

@@ -47,6 +47,79 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run a scenario once per seed, in parallel, and report every outcome.
+    Sweep {
+        file: PathBuf,
+        /// Seeds as START..END (END excluded).
+        #[arg(long, value_parser = parse_seed_range, default_value = "0..1000")]
+        seeds: (u64, u64),
+        /// Worker threads (default: one per core). Results do not depend on it.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Run only shard I of N (seeds whose index is I modulo N), as I/N.
+        #[arg(long, value_parser = parse_shard)]
+        shard: Option<(u64, u64)>,
+        /// Stop at the first seed whose outcome differs from `expect`.
+        #[arg(long)]
+        stop_on_first: bool,
+        #[arg(long, default_value = "output")]
+        out: PathBuf,
+    },
+    /// Combine the sweep.json files of a sharded sweep into one report.
+    Merge {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Where to write the merged report (default: output/<scenario>/sweep.json).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Shrink a failing seed to a small scenario that fails the same check.
+    Shrink {
+        file: PathBuf,
+        #[arg(long)]
+        seed: u64,
+        /// The most runs the search may use.
+        #[arg(long, default_value_t = crate::shrink::RUNS_MAX_DEFAULT)]
+        runs_max: usize,
+        #[arg(long, default_value = "output")]
+        out: PathBuf,
+    },
+    /// Re-run a run folder's scenario and seed and compare the traces.
+    Replay { folder: PathBuf },
+}
+
+fn parse_seed_range(text: &str) -> Result<(u64, u64), String> {
+    let (start, end) = text
+        .split_once("..")
+        .ok_or("expected START..END, such as 0..10000")?;
+    let start: u64 = start
+        .trim()
+        .parse()
+        .map_err(|_| format!("{start:?} is not a seed"))?;
+    let end: u64 = end
+        .trim()
+        .parse()
+        .map_err(|_| format!("{end:?} is not a seed"))?;
+    if start >= end {
+        return Err(format!("the range {start}..{end} is empty"));
+    }
+    Ok((start, end))
+}
+
+fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let (index, count) = text.split_once('/').ok_or("expected I/N, such as 0/4")?;
+    let index: u64 = index
+        .trim()
+        .parse()
+        .map_err(|_| format!("{index:?} is not a shard index"))?;
+    let count: u64 = count
+        .trim()
+        .parse()
+        .map_err(|_| format!("{count:?} is not a shard count"))?;
+    if count == 0 || index >= count {
+        return Err(format!("shard {index}/{count}: expected 0 <= I < N"));
+    }
+    Ok((index, count))
 }
 
 pub fn main() -> ExitCode {
@@ -79,7 +152,156 @@ pub fn main() -> ExitCode {
             run_file(file, options)
         }
         Command::Check { files } => check_files(&files),
+        Command::Sweep {
+            file,
+            seeds,
+            jobs,
+            shard,
+            stop_on_first,
+            out,
+        } => {
+            let options = crate::sweep::SweepOptions {
+                seed_start: seeds.0,
+                seed_end: seeds.1,
+                jobs,
+                shard,
+                stop_on_first,
+                progress: true,
+            };
+            sweep_file(&file, &options, &out)
+        }
+        Command::Merge { files, out } => merge_files(&files, out),
+        Command::Shrink {
+            file,
+            seed,
+            runs_max,
+            out,
+        } => shrink_file(&file, seed, runs_max, &out),
+        Command::Replay { folder } => match crate::replay::replay(&folder) {
+            Ok(verdict) => {
+                print!("{}", crate::replay::describe(&verdict));
+                if matches!(verdict, crate::replay::ReplayVerdict::Identical { .. }) {
+                    EXIT_AS_EXPECTED
+                } else {
+                    EXIT_UNEXPECTED
+                }
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                EXIT_BAD_INPUT
+            }
+        },
     })
+}
+
+fn sweep_file(
+    file: &std::path::Path,
+    options: &crate::sweep::SweepOptions,
+    out: &std::path::Path,
+) -> u8 {
+    let scenario = match scenario::load(file) {
+        Ok(scenario) => scenario,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let report = match crate::sweep::sweep(&scenario, options) {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    print!("{}", crate::sweep::describe(&report));
+    let name = match options.shard {
+        Some((index, count)) => format!("sweep-shard-{index}-of-{count}.json"),
+        None => "sweep.json".to_string(),
+    };
+    let folder = out.join(&scenario.name);
+    let path = folder.join(name);
+    let mut bytes = serde_json::to_vec_pretty(&report).expect("reports serialize");
+    bytes.push(b'\n');
+    if let Err(error) = std::fs::create_dir_all(&folder)
+        .map_err(|e| e.to_string())
+        .and_then(|()| run::write_atomic(&path, &bytes).map_err(|e| e.to_string()))
+    {
+        eprintln!("error: {error}");
+        return EXIT_BAD_INPUT;
+    }
+    println!("wrote {}", path.display());
+    if let Some(seed) = report.unexpected_seeds.first() {
+        println!("reproduce with: faultline run {} --seed {seed}   (or shrink it: faultline shrink {} --seed {seed})", file.display(), file.display());
+        EXIT_UNEXPECTED
+    } else {
+        EXIT_AS_EXPECTED
+    }
+}
+
+fn merge_files(files: &[PathBuf], out: Option<PathBuf>) -> u8 {
+    let mut shards = Vec::new();
+    for file in files {
+        let parsed = std::fs::read_to_string(file)
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                serde_json::from_str::<crate::sweep::SweepReport>(&text).map_err(|e| e.to_string())
+            });
+        match parsed {
+            Ok(report) => shards.push(report),
+            Err(error) => {
+                eprintln!("error: {}: not a sweep report: {error}", file.display());
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    let merged = match crate::sweep::merge(shards) {
+        Ok(merged) => merged,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    print!("{}", crate::sweep::describe(&merged));
+    let path = out.unwrap_or_else(|| {
+        PathBuf::from("output")
+            .join(&merged.scenario)
+            .join("sweep.json")
+    });
+    let mut bytes = serde_json::to_vec_pretty(&merged).expect("reports serialize");
+    bytes.push(b'\n');
+    if let Some(parent) = path.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    if let Err(error) = run::write_atomic(&path, &bytes) {
+        eprintln!("error: {error}");
+        return EXIT_BAD_INPUT;
+    }
+    println!("wrote {}", path.display());
+    if merged.unexpected_seeds.is_empty() {
+        EXIT_AS_EXPECTED
+    } else {
+        EXIT_UNEXPECTED
+    }
+}
+
+fn shrink_file(file: &std::path::Path, seed: u64, runs_max: usize, out: &std::path::Path) -> u8 {
+    let scenario = match scenario::load(file) {
+        Ok(scenario) => scenario,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    match crate::shrink::shrink(&scenario, seed, out, runs_max) {
+        Ok(result) => {
+            print!("{}", crate::shrink::describe(&result));
+            EXIT_AS_EXPECTED
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            EXIT_BAD_INPUT
+        }
+    }
 }
 
 fn run_file(file: PathBuf, options: RunOptions) -> u8 {

@@ -153,6 +153,43 @@ impl Scenario {
     }
 }
 
+impl Scenario {
+    /// A plain scenario for `seed` with these faults, duration and loss, and
+    /// `expect: Violates(expect)`: what the shrinker writes.
+    pub fn shrunk_file(
+        &self,
+        seed: u64,
+        faults: &[ScheduledFault],
+        duration: SimDuration,
+        drop: f64,
+        duplicate: f64,
+        expect: &[CheckName],
+    ) -> ScenarioFile {
+        let mut file = self.explicit_file(seed, faults);
+        file.duration = human(duration);
+        file.network.drop = drop;
+        file.network.duplicate = duplicate;
+        file.expect =
+            ExpectFile::Violates(expect.iter().map(|name| check_name_file(*name)).collect());
+        file
+    }
+}
+
+fn check_name_file(name: CheckName) -> CheckNameFile {
+    match name {
+        CheckName::Completeness => CheckNameFile::Completeness,
+        CheckName::Accuracy => CheckNameFile::Accuracy,
+        CheckName::Agreement => CheckNameFile::Agreement,
+        CheckName::Validity => CheckNameFile::Validity,
+        CheckName::Integrity => CheckNameFile::Integrity,
+        CheckName::OneValuePerBallot => CheckNameFile::OneValuePerBallot,
+        CheckName::DecidesWithin => CheckNameFile::DecidesWithin,
+        CheckName::MutualExclusion => CheckNameFile::MutualExclusion,
+        CheckName::NoStaleWrite => CheckNameFile::NoStaleWrite,
+        CheckName::Progress => CheckNameFile::Progress,
+    }
+}
+
 fn human(span: SimDuration) -> HumanDuration {
     HumanDuration(span.to_std())
 }

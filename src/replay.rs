@@ -1,0 +1,140 @@
+//! Replay: re-run the scenario and seed recorded in a run's output folder and
+//! compare the new trace with the stored one. This is how a user learns that
+//! a code change altered behaviour, and where.
+
+use crate::run::{self, RunOptions};
+use crate::scenario;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReplayVerdict {
+    Identical {
+        hash: String,
+    },
+    /// The traces first differ at this line (1-based).
+    Diverged {
+        line: usize,
+        recorded: String,
+        replayed: String,
+        recorded_hash: String,
+        replayed_hash: String,
+    },
+    /// The hashes differ but no stored trace locates the difference (run with
+    /// --no-trace), or the stored trace matches and the summary was edited.
+    HashDiffers {
+        recorded_hash: String,
+        replayed_hash: String,
+        reason: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("{0}")]
+    Scenario(#[from] scenario::ScenarioError),
+    #[error("{path}: {reason}")]
+    Folder { path: String, reason: String },
+    #[error("{0}")]
+    Run(#[from] run::RunError),
+}
+
+fn folder_error(path: &Path, reason: impl Into<String>) -> ReplayError {
+    ReplayError::Folder {
+        path: path.display().to_string(),
+        reason: reason.into(),
+    }
+}
+
+pub fn replay(folder: &Path) -> Result<ReplayVerdict, ReplayError> {
+    let scenario = scenario::load(&folder.join("scenario.ron"))?;
+    let summary_path = folder.join("summary.json");
+    let summary_text = std::fs::read_to_string(&summary_path).map_err(|e| {
+        folder_error(
+            &summary_path,
+            format!("cannot read the recorded summary: {e}"),
+        )
+    })?;
+    let summary: serde_json::Value = serde_json::from_str(&summary_text)
+        .map_err(|e| folder_error(&summary_path, format!("not a summary: {e}")))?;
+    let recorded_hash = summary["trace_hash"]
+        .as_str()
+        .ok_or_else(|| folder_error(&summary_path, "no trace_hash recorded"))?
+        .to_string();
+    // Re-run into a scratch folder, never into the recorded one.
+    // Unique per call, so concurrent replays in one process never share it.
+    static REPLAYS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = REPLAYS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let scratch: PathBuf =
+        std::env::temp_dir().join(format!("faultline-replay-{}-{call}", std::process::id()));
+    let options = RunOptions {
+        seed: None,
+        out: scratch.clone(),
+        trace: true,
+        charts: false,
+        write: true,
+    };
+    let result = run::run(&scenario, &options)?;
+    let replayed_hash = result.summary.trace_hash.clone();
+    let replayed_trace = result.folder.as_ref().map(|f| f.join("trace.jsonl"));
+    let verdict = if replayed_hash == recorded_hash {
+        ReplayVerdict::Identical {
+            hash: replayed_hash,
+        }
+    } else {
+        let recorded_trace = std::fs::read_to_string(folder.join("trace.jsonl")).ok();
+        let replayed_text = replayed_trace
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .unwrap_or_default();
+        match recorded_trace {
+            None => ReplayVerdict::HashDiffers {
+                recorded_hash,
+                replayed_hash,
+                reason:
+                    "no trace.jsonl was recorded (run without --no-trace to locate the divergence)"
+                        .into(),
+            },
+            Some(recorded) => {
+                let mut old = recorded.lines();
+                let mut new = replayed_text.lines();
+                let mut line = 0;
+                loop {
+                    line += 1;
+                    match (old.next(), new.next()) {
+                        (None, None) => {
+                            break ReplayVerdict::HashDiffers {
+                                recorded_hash,
+                                replayed_hash,
+                                reason: "the recorded trace matches the replay: the recorded hash was edited".into(),
+                            }
+                        }
+                        (a, b) if a != b => {
+                            break ReplayVerdict::Diverged {
+                                line,
+                                recorded: a.unwrap_or("(trace ended)").to_string(),
+                                replayed: b.unwrap_or("(trace ended)").to_string(),
+                                recorded_hash,
+                                replayed_hash,
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    };
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(verdict)
+}
+
+pub fn describe(verdict: &ReplayVerdict) -> String {
+    match verdict {
+        ReplayVerdict::Identical { hash } => format!("identical: the replay gives trace hash {hash}\n"),
+        ReplayVerdict::Diverged { line, recorded, replayed, recorded_hash, replayed_hash } => format!(
+            "diverged at event {line} of the trace (recorded hash {recorded_hash}, replayed {replayed_hash}):\n  recorded: {recorded}\n  replayed: {replayed}\n"
+        ),
+        ReplayVerdict::HashDiffers { recorded_hash, replayed_hash, reason } => {
+            format!("differs: recorded hash {recorded_hash}, replayed {replayed_hash}; {reason}\n")
+        }
+    }
+}

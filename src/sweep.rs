@@ -1,0 +1,333 @@
+//! Seed sweeps: one run per seed, in parallel across cores (never within a
+//! run), and a report of every seed's outcome and trace hash.
+//!
+//! Seeds are processed in fixed-size chunks, in seed order; the runs of a chunk
+//! go to the thread pool and come back in seed order. So the outcomes, and where
+//! `--stop-on-first` stops, do not depend on the number of jobs or on which run
+//! finishes first. Only wall-clock figures differ between two sweeps.
+//!
+//! Sharding spreads a sweep over machines: shard `I/N` runs the seeds whose
+//! index in the range is `I` modulo `N`, and `merge` puts shard reports back
+//! together into the report the whole sweep would have written.
+
+use crate::run::{self, RunOptions};
+use crate::scenario::Scenario;
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+/// Seeds per chunk: big enough to keep every core busy, small enough that
+/// `--stop-on-first` stops soon after a failure.
+const CHUNK: usize = 256;
+
+#[derive(Clone, Debug)]
+pub struct SweepOptions {
+    pub seed_start: u64,
+    pub seed_end: u64,
+    /// Threads; `None` means one per core.
+    pub jobs: Option<usize>,
+    /// `(index, count)`: run only seeds whose index is `index` modulo `count`.
+    pub shard: Option<(u64, u64)>,
+    pub stop_on_first: bool,
+    /// Show progress on standard error.
+    pub progress: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeedOutcome {
+    pub seed: u64,
+    /// `Pass` or `Violates([...])`.
+    pub outcome: String,
+    pub as_expected: bool,
+    pub failed: Vec<String>,
+    pub trace_hash: String,
+    pub events: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SweepReport {
+    pub scenario: String,
+    pub expected: String,
+    pub seed_start: u64,
+    pub seed_end: u64,
+    pub shard: Option<(u64, u64)>,
+    pub runs: u64,
+    pub as_expected: u64,
+    pub unexpected_seeds: Vec<u64>,
+    /// Check name -> seeds in which it failed.
+    pub failures_per_check: BTreeMap<String, u64>,
+    pub stopped_early: bool,
+    pub events: u64,
+    pub wall_ms: f64,
+    pub events_per_sec: f64,
+    pub outcomes: Vec<SeedOutcome>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error("cannot start {jobs} worker threads: {reason}")]
+    Threads { jobs: usize, reason: String },
+    #[error("{0}")]
+    Merge(String),
+}
+
+/// The seeds a sweep (or one shard of it) runs, in order.
+pub fn seeds_of(options: &SweepOptions) -> Vec<u64> {
+    (options.seed_start..options.seed_end)
+        .filter(|seed| match options.shard {
+            Some((index, count)) => (seed - options.seed_start) % count == index,
+            None => true,
+        })
+        .collect()
+}
+
+fn run_seed(scenario: &Scenario, seed: u64) -> SeedOutcome {
+    let options = RunOptions {
+        seed: Some(seed),
+        write: false,
+        charts: false,
+        ..RunOptions::default()
+    };
+    let result = run::run(scenario, &options).expect("in-memory runs write nothing");
+    SeedOutcome {
+        seed,
+        outcome: result.summary.outcome.clone(),
+        as_expected: result.summary.outcome_as_expected,
+        failed: result
+            .summary
+            .checks
+            .iter()
+            .filter(|c| c.verdict == crate::check::Verdict::Fail)
+            .map(|c| c.name.clone())
+            .collect(),
+        trace_hash: result.summary.trace_hash,
+        events: result.summary.events,
+    }
+}
+
+/// Shows progress: a bar on a terminal, a line every few seconds otherwise.
+struct Progress {
+    bar: Option<ProgressBar>,
+    total: u64,
+    last_line: Instant,
+}
+
+impl Progress {
+    fn new(total: u64, enabled: bool) -> Self {
+        let bar = (enabled && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(total);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} seeds  {per_sec}  eta {eta}  {msg}",
+                )
+                .expect("the template is valid"),
+            );
+            bar
+        });
+        Progress {
+            bar,
+            total,
+            last_line: Instant::now(),
+        }
+    }
+
+    fn update(&mut self, done: u64, unexpected: usize, enabled: bool) {
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(done);
+                bar.set_message(format!("{unexpected} unexpected"));
+            }
+            None if enabled && self.last_line.elapsed() >= Duration::from_secs(5) => {
+                eprintln!(
+                    "sweep: {done}/{} seeds, {unexpected} unexpected",
+                    self.total
+                );
+                self.last_line = Instant::now();
+            }
+            None => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+pub fn sweep(scenario: &Scenario, options: &SweepOptions) -> Result<SweepReport, SweepError> {
+    let seeds = seeds_of(options);
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(jobs) = options.jobs {
+        builder = builder.num_threads(jobs);
+    }
+    let pool = builder.build().map_err(|error| SweepError::Threads {
+        jobs: options.jobs.unwrap_or(0),
+        reason: error.to_string(),
+    })?;
+    let started = Instant::now();
+    let mut progress = Progress::new(seeds.len() as u64, options.progress);
+    let mut outcomes: Vec<SeedOutcome> = Vec::with_capacity(seeds.len());
+    let mut stopped_early = false;
+    for chunk in seeds.chunks(CHUNK) {
+        let results: Vec<SeedOutcome> = pool.install(|| {
+            chunk
+                .par_iter()
+                .map(|&seed| run_seed(scenario, seed))
+                .collect()
+        });
+        outcomes.extend(results);
+        let unexpected = outcomes.iter().filter(|o| !o.as_expected).count();
+        progress.update(outcomes.len() as u64, unexpected, options.progress);
+        if options.stop_on_first && unexpected > 0 {
+            stopped_early = outcomes.len() < seeds.len();
+            break;
+        }
+    }
+    progress.finish();
+    let mut report = summarize(
+        scenario.name.clone(),
+        scenario.expect.to_string(),
+        options,
+        outcomes,
+        stopped_early,
+    );
+    report.wall_ms = started.elapsed().as_secs_f64() * 1000.0;
+    report.events_per_sec = if report.wall_ms > 0.0 {
+        report.events as f64 / (report.wall_ms / 1000.0)
+    } else {
+        0.0
+    };
+    Ok(report)
+}
+
+fn summarize(
+    scenario: String,
+    expected: String,
+    options: &SweepOptions,
+    outcomes: Vec<SeedOutcome>,
+    stopped_early: bool,
+) -> SweepReport {
+    let mut failures_per_check = BTreeMap::new();
+    for outcome in &outcomes {
+        for check in &outcome.failed {
+            *failures_per_check.entry(check.clone()).or_insert(0) += 1;
+        }
+    }
+    SweepReport {
+        scenario,
+        expected,
+        seed_start: options.seed_start,
+        seed_end: options.seed_end,
+        shard: options.shard,
+        runs: outcomes.len() as u64,
+        as_expected: outcomes.iter().filter(|o| o.as_expected).count() as u64,
+        unexpected_seeds: outcomes
+            .iter()
+            .filter(|o| !o.as_expected)
+            .map(|o| o.seed)
+            .collect(),
+        failures_per_check,
+        stopped_early,
+        events: outcomes.iter().map(|o| o.events).sum(),
+        wall_ms: 0.0,
+        events_per_sec: 0.0,
+        outcomes,
+    }
+}
+
+/// Combines shard reports of one sweep into the whole sweep's report.
+pub fn merge(shards: Vec<SweepReport>) -> Result<SweepReport, SweepError> {
+    let first = shards
+        .first()
+        .ok_or_else(|| SweepError::Merge("nothing to merge".into()))?;
+    let (scenario, expected, start, end) = (
+        first.scenario.clone(),
+        first.expected.clone(),
+        first.seed_start,
+        first.seed_end,
+    );
+    for shard in &shards {
+        if shard.scenario != scenario || shard.seed_start != start || shard.seed_end != end {
+            return Err(SweepError::Merge(format!(
+                "shard of {} seeds {}..{} does not belong with {} seeds {}..{}",
+                shard.scenario, shard.seed_start, shard.seed_end, scenario, start, end
+            )));
+        }
+    }
+    let mut outcomes: Vec<SeedOutcome> = shards
+        .iter()
+        .flat_map(|s| s.outcomes.iter().cloned())
+        .collect();
+    outcomes.sort_by_key(|o| o.seed);
+    if outcomes.windows(2).any(|pair| pair[0].seed == pair[1].seed) {
+        return Err(SweepError::Merge("two shards ran the same seed".into()));
+    }
+    let options = SweepOptions {
+        seed_start: start,
+        seed_end: end,
+        jobs: None,
+        shard: None,
+        stop_on_first: false,
+        progress: false,
+    };
+    let stopped_early = shards.iter().any(|s| s.stopped_early);
+    let mut report = summarize(scenario, expected, &options, outcomes, stopped_early);
+    report.wall_ms = shards.iter().map(|s| s.wall_ms).fold(0.0, f64::max);
+    report.events_per_sec = shards.iter().map(|s| s.events_per_sec).sum();
+    Ok(report)
+}
+
+/// The sweep's table for a terminal.
+pub fn describe(report: &SweepReport) -> String {
+    let mut text = format!(
+        "{}: {} runs (seeds {}..{}{}), {} as expected ({}), {} unexpected\n",
+        report.scenario,
+        report.runs,
+        report.seed_start,
+        report.seed_end,
+        report
+            .shard
+            .map_or(String::new(), |(i, n)| format!(", shard {i}/{n}")),
+        report.as_expected,
+        report.expected,
+        report.unexpected_seeds.len()
+    );
+    if report.failures_per_check.is_empty() {
+        text.push_str("  no check failed in any seed\n");
+    }
+    for (check, count) in &report.failures_per_check {
+        text.push_str(&format!("  {check:<20} failed in {count} seed(s)\n"));
+    }
+    if !report.unexpected_seeds.is_empty() {
+        let shown: Vec<String> = report
+            .unexpected_seeds
+            .iter()
+            .take(20)
+            .map(u64::to_string)
+            .collect();
+        let more = report.unexpected_seeds.len().saturating_sub(20);
+        text.push_str(&format!(
+            "  unexpected seeds: {}{}\n",
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if report.stopped_early {
+        text.push_str("  stopped at the first unexpected outcome (--stop-on-first)\n");
+    }
+    text.push_str(&format!(
+        "  {} events in {:.0} ms: {:.2} M events/s overall\n",
+        report.events,
+        report.wall_ms,
+        report.events_per_sec / 1e6
+    ));
+    text
+}
