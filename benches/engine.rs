@@ -182,5 +182,32 @@ fn sweep_jobs(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, engine, paxos_runs, sweep_jobs);
+/// Ring lookups on 1,000 nodes with 200 virtual nodes each, and rebuilding
+/// that ring after a membership change.
+fn ring(c: &mut Criterion) {
+    use faultline::protocols::placement::{key_hash, key_name, Placement, Scheme};
+    let members: Vec<u32> = (0..1000).collect();
+    let ring = Placement::new(Scheme::Ring { vnodes: 200 }, &members);
+    let keys: Vec<u64> = (0..100_000u64)
+        .map(|i| key_hash(key_name(i).as_bytes()))
+        .collect();
+    let mut group = c.benchmark_group("ring_1000_nodes_200_vnodes");
+    group.throughput(Throughput::Elements(keys.len() as u64));
+    group.bench_function("lookup_100k_keys", |b| {
+        b.iter(|| {
+            keys.iter()
+                .map(|&k| ring.primary(k).unwrap_or(0) as u64)
+                .sum::<u64>()
+        })
+    });
+    group.throughput(Throughput::Elements(1));
+    let without_one: Vec<u32> = (1..1000).collect();
+    group.sample_size(20);
+    group.bench_function("rebuild_after_a_leave", |b| {
+        b.iter(|| Placement::new(Scheme::Ring { vnodes: 200 }, &without_one))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, engine, paxos_runs, sweep_jobs, ring);
 criterion_main!(benches);

@@ -4,3 +4,4 @@
 pub mod heartbeat;
 pub mod lock;
 pub mod paxos;
+pub mod placement;
