@@ -59,18 +59,70 @@ pub enum Suspicion {
     Trust { peer: NodeId },
 }
 
-#[derive(Debug)]
-pub struct HeartbeatState {
+/// The failure detector's bookkeeping, shared by every protocol that needs
+/// one (the heartbeat protocol itself, the hashing protocol's membership).
+#[derive(Debug, Clone)]
+pub struct Detector {
     /// Per node: when we last heard from it (or started), on our local clock.
     heard_last: Vec<LocalTime>,
     /// Per node: whether we currently suspect it.
     suspected: Vec<bool>,
+}
+
+impl Detector {
+    /// Everyone trusted, as if just heard from at `now`.
+    pub fn new(node_count: u32, now: LocalTime) -> Self {
+        Detector {
+            heard_last: vec![now; node_count as usize],
+            suspected: vec![false; node_count as usize],
+        }
+    }
+
+    pub fn suspects(&self, peer: NodeId) -> bool {
+        self.suspected[peer as usize]
+    }
+
+    /// Notes a heartbeat from `peer`; returns true if that ends a suspicion
+    /// (when `may_trust` allows it).
+    pub fn heard(&mut self, peer: NodeId, now: LocalTime, may_trust: bool) -> bool {
+        // Local clocks can step backwards; keep the latest reading.
+        self.heard_last[peer as usize] = self.heard_last[peer as usize].max(now);
+        if self.suspected[peer as usize] && may_trust {
+            self.suspected[peer as usize] = false;
+            return true;
+        }
+        false
+    }
+
+    /// Suspects every peer silent for longer than `timeout`; returns them in
+    /// node order.
+    pub fn newly_suspected(
+        &mut self,
+        me: NodeId,
+        now: LocalTime,
+        timeout: SimDuration,
+    ) -> Vec<NodeId> {
+        let mut suspects = Vec::new();
+        for peer in 0..self.heard_last.len() as NodeId {
+            let silent_for = now.since(self.heard_last[peer as usize]);
+            if peer != me && !self.suspected[peer as usize] && silent_for > timeout {
+                self.suspected[peer as usize] = true;
+                suspects.push(peer);
+            }
+        }
+        suspects
+    }
+}
+
+#[derive(Debug)]
+pub struct HeartbeatState {
+    detector: Detector,
     beat: u64,
 }
 
 impl HeartbeatState {
     pub fn suspects(&self, peer: NodeId) -> bool {
-        self.suspected[peer as usize]
+        self.detector.suspects(peer)
     }
 }
 
@@ -80,10 +132,8 @@ impl Heartbeat {
         // the node's own stream, so nodes do not all beat at the same instant.
         let phase = SimDuration::from_nanos(ctx.rng().below(self.interval.as_nanos().max(1)));
         ctx.set_timer(Tick::Tick, phase);
-        let count = ctx.node_count() as usize;
         HeartbeatState {
-            heard_last: vec![ctx.now(); count],
-            suspected: vec![false; count],
+            detector: Detector::new(ctx.node_count(), ctx.now()),
             beat: 0,
         }
     }
@@ -111,11 +161,8 @@ impl Protocol for Heartbeat {
         from: NodeId,
         _message: Ping,
     ) {
-        let now = ctx.now();
-        // Local clocks can step backwards; keep the latest reading.
-        state.heard_last[from as usize] = state.heard_last[from as usize].max(now);
-        if state.suspected[from as usize] && self.variant != HeartbeatVariant::NeverTrust {
-            state.suspected[from as usize] = false;
+        let may_trust = self.variant != HeartbeatVariant::NeverTrust;
+        if state.detector.heard(from, ctx.now(), may_trust) {
             ctx.observe(Suspicion::Trust { peer: from });
         }
     }
@@ -123,16 +170,11 @@ impl Protocol for Heartbeat {
     fn on_timer(&self, state: &mut HeartbeatState, ctx: &mut Context<'_, Self>, _timer: Tick) {
         state.beat += 1;
         ctx.broadcast(Ping { beat: state.beat });
-        let now = ctx.now();
-        for peer in 0..ctx.node_count() {
-            let silent_for = now.since(state.heard_last[peer as usize]);
-            let may_suspect = self.variant != HeartbeatVariant::NeverSuspect;
-            if may_suspect
-                && peer != ctx.id()
-                && !state.suspected[peer as usize]
-                && silent_for > self.timeout
+        if self.variant != HeartbeatVariant::NeverSuspect {
+            for peer in state
+                .detector
+                .newly_suspected(ctx.id(), ctx.now(), self.timeout)
             {
-                state.suspected[peer as usize] = true;
                 ctx.observe(Suspicion::Suspect { peer });
             }
         }
