@@ -148,3 +148,72 @@ fn consistent_schemes_move_about_one_nth_and_modulo_moves_most() {
     );
     assert!(modulo > 0.85, "modulo moved {modulo}");
 }
+
+mod scenarios {
+    use faultline::check::{CheckName, Verdict};
+    use faultline::run::{self, RunOptions};
+    use faultline::scenario;
+
+    fn run_text(text: &str) -> faultline::run::RunResult {
+        let scenario = scenario::parse(text, "test").unwrap_or_else(|e| panic!("{e}"));
+        run::run(
+            &scenario,
+            &RunOptions {
+                write: false,
+                ..RunOptions::default()
+            },
+        )
+        .unwrap()
+    }
+
+    fn read(file: &str) -> String {
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
+            .unwrap()
+    }
+
+    #[test]
+    fn converges_fails_when_the_bound_is_shorter_than_a_heartbeat() {
+        // Views can only agree again once a heartbeat crosses the healed
+        // partition: a 10ms bound against a 100ms interval must fail.
+        let text = read("scenarios/hashing-partition.ron")
+            .replace("Converges(\"1s\")", "Converges(\"10ms\")");
+        let result = run_text(&text);
+        let converges = result
+            .reports
+            .iter()
+            .find(|r| r.name == CheckName::Converges)
+            .unwrap();
+        assert_eq!(converges.verdict, Verdict::Fail, "{}", converges.detail);
+    }
+
+    #[test]
+    fn a_partition_makes_the_views_disagree_and_the_heal_ends_it() {
+        let result = run_text(&read("scenarios/hashing-partition.ron"));
+        let converges = result
+            .reports
+            .iter()
+            .find(|r| r.name == CheckName::Converges)
+            .unwrap();
+        assert!(
+            converges.detail.contains("peak disagreement 100.0%"),
+            "{}",
+            converges.detail
+        );
+    }
+
+    #[test]
+    fn join_and_leave_survive_being_written_back_as_a_plain_scenario() {
+        let scenario = scenario::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("scenarios/hashing-join-leave-ring.ron"),
+        )
+        .unwrap();
+        let faults = run::faults_for_seed(&scenario, scenario.seed);
+        let text = scenario::to_ron(&scenario.explicit_file(scenario.seed, &faults));
+        assert!(text.contains("Join(") && text.contains("Leave("), "{text}");
+        let original = run_text(&read("scenarios/hashing-join-leave-ring.ron"));
+        let reloaded = run_text(&text);
+        assert_eq!(original.summary.trace_hash, reloaded.summary.trace_hash);
+        assert_eq!(original.summary.outcome, reloaded.summary.outcome);
+    }
+}

@@ -12,6 +12,34 @@ use std::process::Command;
 /// (scenario file, trace hash with its own seed).
 const GOLDEN: &[(&str, &str)] = &[
     (
+        "scenarios/hashing-balance-1-vnodes.ron",
+        "1d2b4e4fc8156963c76784cd6c523ced",
+    ),
+    (
+        "scenarios/hashing-balance-10-vnodes.ron",
+        "bfc1374edd187d011b20a3db15c18a4b",
+    ),
+    (
+        "scenarios/hashing-balance-100-vnodes.ron",
+        "4f5dfb2af636636289e7aee2077e8955",
+    ),
+    (
+        "scenarios/hashing-balance-1000-vnodes.ron",
+        "750ec036ce7bc52d1e062d3f48cc973a",
+    ),
+    (
+        "scenarios/hashing-join-leave-modulo.ron",
+        "a89eb47f21cb32f3bf6cb21101ad6bd9",
+    ),
+    (
+        "scenarios/hashing-join-leave-ring.ron",
+        "292ea624a36adb853ad5578d1462d882",
+    ),
+    (
+        "scenarios/hashing-partition.ron",
+        "797a4d4414e3d7bd8ef2756d47ecb8f3",
+    ),
+    (
         "scenarios/heartbeat-bridge.ron",
         "ab519bbc22c3a96743a7b6d7748f5bf1",
     ),

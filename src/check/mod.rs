@@ -3,6 +3,7 @@
 //! back into the trace, and the violations with their simulated times (which
 //! the charts mark in red).
 
+pub mod hashing;
 pub mod heartbeat;
 pub mod lock;
 pub mod paxos;
@@ -36,6 +37,12 @@ pub enum CheckSpec {
     NoStaleWrite,
     /// Lock: after a holder crashes, someone else gets the lock in time.
     Progress { within: SimDuration },
+    /// Hashing: the busiest node holds at most this multiple of the mean.
+    Balance { max_over_mean: f64 },
+    /// Hashing: a join or leave moves at most this fraction of keys.
+    Movement { max_fraction: f64 },
+    /// Hashing: membership views agree again within the bound after faults.
+    Converges { within: SimDuration },
     /// Paxos: once faults stop with a quorum and a proposer connected, a value
     /// is chosen within the bound.
     DecidesWithin { within: SimDuration },
@@ -54,6 +61,9 @@ pub enum CheckName {
     MutualExclusion,
     NoStaleWrite,
     Progress,
+    Balance,
+    Movement,
+    Converges,
 }
 
 impl CheckSpec {
@@ -68,6 +78,9 @@ impl CheckSpec {
             CheckSpec::MutualExclusion => CheckName::MutualExclusion,
             CheckSpec::NoStaleWrite => CheckName::NoStaleWrite,
             CheckSpec::Progress { .. } => CheckName::Progress,
+            CheckSpec::Balance { .. } => CheckName::Balance,
+            CheckSpec::Movement { .. } => CheckName::Movement,
+            CheckSpec::Converges { .. } => CheckName::Converges,
             CheckSpec::DecidesWithin { .. } => CheckName::DecidesWithin,
         }
     }

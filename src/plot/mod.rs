@@ -4,13 +4,37 @@
 //! Text is drawn with DejaVu Sans embedded in the binary (plotters' `ab_glyph`
 //! feature), so charts render identically on a machine with no fonts at all.
 
+mod hashing;
 mod timeline;
 
 use crate::check::Violation;
 use crate::node::NodeId;
 use crate::sim::SimTime;
 
+pub use hashing::{hashing_png, hashing_svg};
 pub use timeline::{timeline_png, timeline_svg};
+
+/// (scheme label, keys per node, coefficient of variation)
+pub type SchemeLoad = (String, Vec<(NodeId, u64)>, f64);
+/// (membership change, [(scheme label, fraction of keys moved)], ideal fraction)
+pub type ChangeMoves = (String, Vec<(String, f64)>, f64);
+
+/// Everything the consistent-hashing chart shows.
+#[derive(Clone, Debug, Default)]
+pub struct HashingChartData {
+    pub title: String,
+    pub subtitle: String,
+    pub end: SimTime,
+    /// (time, fraction of sampled keys whose owner the up views disagree on)
+    pub disagreement: Vec<(SimTime, f64)>,
+    pub partitions: Vec<PartitionSpan>,
+    /// When the last fault ended.
+    pub faults_end: SimTime,
+    pub loads: Vec<SchemeLoad>,
+    pub moves: Vec<ChangeMoves>,
+    /// The ring's points (position, owner), if the scheme is a ring.
+    pub ring: Vec<(u64, NodeId)>,
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct NodeSpan {

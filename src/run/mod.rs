@@ -4,6 +4,7 @@
 //! written under a temporary name and renamed into place, so an interrupted run
 //! never leaves a half-written file posing as a result.
 
+use crate::check::hashing::HashingJudge;
 use crate::check::heartbeat::HeartbeatJudge;
 use crate::check::lock::LockJudge;
 use crate::check::paxos::{ballot_name, PaxosJudge};
@@ -94,6 +95,8 @@ pub struct RunResult {
     pub reports: Vec<CheckReport>,
     /// (file stem, chart data): `timeline`, and a protocol chart if the protocol has one.
     pub charts: Vec<(String, TimelineData)>,
+    /// The consistent-hashing chart, for hashing runs.
+    pub hashing_chart: Option<crate::plot::HashingChartData>,
     /// The folder written, if any.
     pub folder: Option<PathBuf>,
 }
@@ -158,6 +161,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
     let started = Instant::now();
     let mut metrics = std::collections::BTreeMap::new();
     let mut lock_spans = Vec::new();
+    let mut hashing_chart: Option<crate::plot::HashingChartData> = None;
     let (report, mut reports, protocol_chart) = match &scenario.protocol {
         ProtocolSpec::Heartbeat(protocol) => {
             let within = scenario.checks.iter().find_map(|c| match c {
@@ -212,6 +216,43 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
                 })
                 .unwrap_or_default();
             (report, reports, Some(("paxos", marks.marks, moments)))
+        }
+        ProtocolSpec::Hashing(protocol, initial, changes) => {
+            let within = scenario.checks.iter().find_map(|c| match c {
+                CheckSpec::Converges { within } => Some(*within),
+                _ => None,
+            });
+            let mut judge = HashingJudge::new(
+                protocol,
+                scenario.node_count,
+                initial.clone(),
+                changes.clone(),
+                within,
+                faults_end(&faults),
+            );
+            let report = simulate(
+                protocol.clone(),
+                config,
+                &mut [&mut trace, &mut recorder, &mut judge],
+            );
+            let wanted: Vec<(crate::check::CheckName, f64)> = scenario
+                .checks
+                .iter()
+                .map(|c| match c {
+                    CheckSpec::Balance { max_over_mean } => (c.name(), *max_over_mean),
+                    CheckSpec::Movement { max_fraction } => (c.name(), *max_fraction),
+                    _ => (c.name(), 0.0),
+                })
+                .collect();
+            let reports = judge.reports(&wanted, report.end);
+            hashing_chart = Some(hashing_chart_data(
+                protocol,
+                &judge,
+                initial,
+                faults_end(&faults),
+                report.end,
+            ));
+            (report, reports, None)
         }
         ProtocolSpec::Lock(protocol) => {
             let within = scenario.checks.iter().find_map(|c| match c {
@@ -324,10 +365,17 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
         }
         charts.push((name.to_string(), chart));
     }
+    let hashing_chart = hashing_chart.map(|mut data| {
+        data.title = format!("{} (seed {seed})", scenario.name);
+        data.subtitle = charts[0].1.subtitle.clone();
+        data.partitions = charts[0].1.partitions.clone();
+        data
+    });
     let mut result = RunResult {
         summary,
         reports,
         charts,
+        hashing_chart,
         folder: None,
     };
     if options.write {
@@ -481,6 +529,20 @@ fn write_folder(
             }
         }
     }
+    for extension in ["svg", "png"] {
+        let path = folder.join(format!("hashing.{extension}"));
+        match &result.hashing_chart {
+            Some(data) if options.charts => {
+                let bytes = if extension == "svg" {
+                    plot::hashing_svg(data).into_bytes()
+                } else {
+                    plot::hashing_png(data)
+                };
+                write_atomic(&path, &bytes)?;
+            }
+            _ => remove_stale(&path)?,
+        }
+    }
     let explicit = scenario.explicit_file(seed, faults);
     let header = format!(
         "// Written by faultline: scenario `{}` with seed {seed}, every fault explicit.\n// Running this file reproduces the run exactly.\n",
@@ -603,4 +665,77 @@ fn lock_chart(judge: &LockJudge, end: SimTime) -> (Vec<Mark>, Vec<MarkSpan>) {
         })
         .collect();
     (marks, spans)
+}
+
+/// What the hashing chart compares: the scenario's own scheme and, for
+/// reference, the ring at several virtual-node counts, modulo and rendezvous.
+fn hashing_chart_data(
+    protocol: &crate::protocols::hashing::Hashing,
+    judge: &HashingJudge,
+    initial: &[crate::node::NodeId],
+    faults_end: SimTime,
+    end: SimTime,
+) -> crate::plot::HashingChartData {
+    use crate::protocols::placement::{
+        balance, key_hash, key_name, moved_fraction, Placement, Scheme,
+    };
+    let keys: Vec<u64> = (0..protocol.keys)
+        .map(|i| key_hash(key_name(i).as_bytes()))
+        .collect();
+    let label = |scheme: Scheme| match scheme {
+        Scheme::Ring { vnodes } => format!("ring, {vnodes} vnodes"),
+        Scheme::Modulo => "modulo".to_string(),
+        Scheme::Rendezvous => "rendezvous".to_string(),
+    };
+    let schemes = [
+        Scheme::Ring { vnodes: 1 },
+        Scheme::Ring { vnodes: 10 },
+        Scheme::Ring { vnodes: 100 },
+        Scheme::Ring { vnodes: 1000 },
+        Scheme::Modulo,
+        Scheme::Rendezvous,
+    ];
+    let loads = schemes
+        .iter()
+        .map(|&scheme| {
+            let stats = balance(&Placement::new(scheme, initial), &keys);
+            (label(scheme), stats.loads, stats.cv)
+        })
+        .collect();
+    let memberships = judge.memberships();
+    let moves = judge
+        .movements()
+        .iter()
+        .zip(memberships.windows(2))
+        .map(|((at, change, _), pair)| {
+            let per_scheme = [protocol.scheme, Scheme::Modulo, Scheme::Rendezvous]
+                .iter()
+                .map(|&scheme| {
+                    let fraction = moved_fraction(
+                        &Placement::new(scheme, &pair[0].1),
+                        &Placement::new(scheme, &pair[1].1),
+                        &keys,
+                    );
+                    (label(scheme), fraction)
+                })
+                .collect();
+            let larger = pair[0].1.len().max(pair[1].1.len()).max(1);
+            (
+                format!("{change:?} at {at}"),
+                per_scheme,
+                1.0 / larger as f64,
+            )
+        })
+        .collect();
+    crate::plot::HashingChartData {
+        end,
+        disagreement: judge.series.clone(),
+        faults_end,
+        loads,
+        moves,
+        ring: Placement::new(protocol.scheme, initial)
+            .ring_points()
+            .collect(),
+        ..Default::default()
+    }
 }

@@ -116,6 +116,22 @@ pub enum ProtocolFile {
         #[serde(default)]
         variant: PaxosVariantFile,
     },
+    /// Consistent hashing with membership from the failure detector.
+    Hashing {
+        scheme: SchemeFile,
+        #[serde(default = "one_usize")]
+        replicas: usize,
+        #[serde(default = "ten_thousand")]
+        keys: u64,
+        #[serde(default)]
+        distribution: DistributionFile,
+        #[serde(default = "hashing_interval")]
+        interval: HumanDuration,
+        #[serde(default = "hashing_timeout")]
+        timeout: HumanDuration,
+        #[serde(default = "hashing_request_interval")]
+        request_interval: HumanDuration,
+    },
     /// Node 0 is the lock server, node 1 the resource, the rest are clients.
     Lock {
         #[serde(default)]
@@ -141,6 +157,40 @@ pub enum LockVariantFile {
     Lease,
     #[default]
     LeaseFencing,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub enum SchemeFile {
+    Ring { vnodes: u32 },
+    Modulo,
+    Rendezvous,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub enum DistributionFile {
+    #[default]
+    Uniform,
+    Zipf {
+        s: f64,
+    },
+}
+
+fn one_usize() -> usize {
+    1
+}
+fn ten_thousand() -> u64 {
+    10_000
+}
+fn hashing_interval() -> HumanDuration {
+    HumanDuration(Duration::from_millis(100))
+}
+fn hashing_timeout() -> HumanDuration {
+    HumanDuration(Duration::from_millis(500))
+}
+fn hashing_request_interval() -> HumanDuration {
+    HumanDuration(Duration::from_millis(50))
 }
 
 fn lock_lease() -> HumanDuration {
@@ -220,6 +270,14 @@ pub enum FaultFile {
         bridges: Vec<u32>,
     },
     Isolate {
+        node: u32,
+    },
+    /// Hashing only: the node is absent until now, then joins.
+    Join {
+        node: u32,
+    },
+    /// Hashing only: the node leaves for good.
+    Leave {
         node: u32,
     },
     Heal,
@@ -316,6 +374,9 @@ pub enum CheckFile {
     MutualExclusion,
     NoStaleWrite,
     Progress(HumanDuration),
+    Balance { max_over_mean: f64 },
+    Movement { max_fraction: f64 },
+    Converges(HumanDuration),
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -330,6 +391,9 @@ pub enum CheckNameFile {
     MutualExclusion,
     NoStaleWrite,
     Progress,
+    Balance,
+    Movement,
+    Converges,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -6,11 +6,14 @@
 pub mod file;
 mod locate;
 
+use crate::check::hashing::Membership;
 use crate::check::{CheckName, CheckSpec, Expectation};
 use crate::node::NodeId;
+use crate::protocols::hashing::{Hashing, KeyDistribution};
 use crate::protocols::heartbeat::{Heartbeat, HeartbeatVariant};
 use crate::protocols::lock::{Lock, LockVariant};
 use crate::protocols::paxos::{ClientValue, Paxos, PaxosVariant};
+use crate::protocols::placement::Scheme;
 use crate::sim::fault::{validate_schedule, Fault, ScheduledFault};
 use crate::sim::nemesis::{NemesisConfig, NemesisKind};
 use crate::sim::network::{Latency, NetworkConfig};
@@ -36,6 +39,8 @@ pub enum ProtocolSpec {
     Heartbeat(Heartbeat),
     Paxos(Paxos),
     Lock(Lock),
+    /// With the initial members and the scheduled joins and leaves.
+    Hashing(Hashing, Vec<NodeId>, Vec<(SimTime, Membership)>),
 }
 
 /// A validated scenario, in engine terms.
@@ -148,7 +153,44 @@ impl Scenario {
         let mut file = self.file.clone();
         file.seed = seed;
         file.nemesis = None;
-        file.faults = faults.iter().map(fault_entry).collect();
+        let mut faults: Vec<ScheduledFault> = faults.to_vec();
+        let mut kept: Vec<FaultEntry> = Vec::new();
+        // Joins and leaves were expanded into crashes and restarts: write the
+        // originals back in their place, so the file keeps its meaning.
+        if let ProtocolSpec::Hashing(_, _, changes) = &self.protocol {
+            for (at, change) in changes {
+                let expansion: Vec<ScheduledFault> = match *change {
+                    Membership::Join(node) => vec![
+                        ScheduledFault {
+                            at: SimTime::ZERO,
+                            fault: Fault::Crash { node },
+                        },
+                        ScheduledFault {
+                            at: *at,
+                            fault: Fault::Restart { node },
+                        },
+                    ],
+                    Membership::Leave(node) => vec![ScheduledFault {
+                        at: *at,
+                        fault: Fault::Crash { node },
+                    }],
+                };
+                for part in expansion {
+                    if let Some(position) = faults.iter().position(|f| *f == part) {
+                        faults.remove(position);
+                    }
+                }
+                let fault = match *change {
+                    Membership::Join(node) => FaultFile::Join { node },
+                    Membership::Leave(node) => FaultFile::Leave { node },
+                };
+                kept.push(FaultEntry {
+                    at: HumanDuration(Duration::from_nanos(at.as_nanos())),
+                    fault,
+                });
+            }
+        }
+        file.faults = faults.iter().map(fault_entry).chain(kept).collect();
         file
     }
 }
@@ -187,6 +229,9 @@ fn check_name_file(name: CheckName) -> CheckNameFile {
         CheckName::MutualExclusion => CheckNameFile::MutualExclusion,
         CheckName::NoStaleWrite => CheckNameFile::NoStaleWrite,
         CheckName::Progress => CheckNameFile::Progress,
+        CheckName::Balance => CheckNameFile::Balance,
+        CheckName::Movement => CheckNameFile::Movement,
+        CheckName::Converges => CheckNameFile::Converges,
     }
 }
 
@@ -377,6 +422,69 @@ impl Validator<'_> {
             ProtocolFile::Paxos { .. } => {
                 ProtocolSpec::Paxos(self.paxos(&file.protocol, file.nodes, duration)?)
             }
+            ProtocolFile::Hashing {
+                scheme,
+                replicas,
+                keys,
+                distribution,
+                interval,
+                timeout,
+                request_interval,
+            } => {
+                let at = |field: &'static str| [Field("protocol"), Field(field)];
+                let scheme = match scheme {
+                    SchemeFile::Ring { vnodes } => {
+                        if !(1..=10_000).contains(vnodes) {
+                            return self.fail(
+                                &at("scheme"),
+                                format!("{vnodes} virtual nodes: expected 1 to 10000"),
+                            );
+                        }
+                        Scheme::Ring { vnodes: *vnodes }
+                    }
+                    SchemeFile::Modulo => Scheme::Modulo,
+                    SchemeFile::Rendezvous => Scheme::Rendezvous,
+                };
+                if !(1..=1_000_000).contains(keys) {
+                    return self.fail(&at("keys"), format!("{keys} keys: expected 1 to 1000000"));
+                }
+                if *replicas == 0 || *replicas > file.nodes as usize {
+                    return self.fail(
+                        &at("replicas"),
+                        format!("{replicas} replicas: expected 1 to {}", file.nodes),
+                    );
+                }
+                let (distribution, zipf_cdf) = match distribution {
+                    DistributionFile::Uniform => (KeyDistribution::Uniform, Vec::new()),
+                    DistributionFile::Zipf { s } => {
+                        if !(*s > 0.0 && *s <= 10.0) {
+                            return self.fail(
+                                &at("distribution"),
+                                format!("Zipf exponent {s}: expected more than 0, at most 10"),
+                            );
+                        }
+                        (
+                            KeyDistribution::Zipf { s: *s },
+                            Hashing::zipf_cdf(*keys, *s),
+                        )
+                    }
+                };
+                ProtocolSpec::Hashing(
+                    Hashing {
+                        scheme,
+                        replicas: *replicas,
+                        keys: *keys,
+                        distribution,
+                        interval: self.positive(&at("interval"), *interval)?,
+                        timeout: self.positive(&at("timeout"), *timeout)?,
+                        request_interval: self
+                            .positive(&at("request_interval"), *request_interval)?,
+                        zipf_cdf: std::sync::Arc::new(zipf_cdf),
+                    },
+                    Vec::new(),
+                    Vec::new(),
+                )
+            }
             ProtocolFile::Lock {
                 variant,
                 lease,
@@ -415,6 +523,7 @@ impl Validator<'_> {
             }
         };
         let faults = self.faults(&file, duration)?;
+        let protocol = self.membership(&file, protocol)?;
         let nemesis = match &file.nemesis {
             None => None,
             Some(nemesis) => Some(self.nemesis(nemesis, file.nodes, duration)?),
@@ -564,6 +673,41 @@ impl Validator<'_> {
                     ),
                 );
             }
+            // A join is an absence from the start until `at`; a leave is a
+            // crash with no restart.
+            let node_path = [Field("faults"), Index(index), Field("fault"), Field("node")];
+            match entry.fault {
+                FaultFile::Join { node } => {
+                    let node = self.node(&node_path, node, file.nodes)?;
+                    numbered.push((
+                        index,
+                        ScheduledFault {
+                            at: SimTime::ZERO,
+                            fault: Fault::Crash { node },
+                        },
+                    ));
+                    numbered.push((
+                        index,
+                        ScheduledFault {
+                            at,
+                            fault: Fault::Restart { node },
+                        },
+                    ));
+                    continue;
+                }
+                FaultFile::Leave { node } => {
+                    let node = self.node(&node_path, node, file.nodes)?;
+                    numbered.push((
+                        index,
+                        ScheduledFault {
+                            at,
+                            fault: Fault::Crash { node },
+                        },
+                    ));
+                    continue;
+                }
+                _ => {}
+            }
             let fault = self.fault(
                 &[Field("faults"), Index(index), Field("fault")],
                 &entry.fault,
@@ -595,6 +739,9 @@ impl Validator<'_> {
             Ok((from, to))
         };
         Ok(match fault {
+            FaultFile::Join { .. } | FaultFile::Leave { .. } => {
+                unreachable!("joins and leaves are expanded by `faults`")
+            }
             FaultFile::Partition { groups, bridges } => {
                 self.partition(path, groups, bridges, nodes)?
             }
@@ -826,6 +973,46 @@ impl Validator<'_> {
         })
     }
 
+    /// Collects joins and leaves for the hashing protocol; elsewhere they are errors.
+    fn membership(&self, file: &ScenarioFile, protocol: ProtocolSpec) -> Checked<ProtocolSpec> {
+        let mut changes = Vec::new();
+        for (index, entry) in file.faults.iter().enumerate() {
+            let change = match entry.fault {
+                FaultFile::Join { node } => Membership::Join(node),
+                FaultFile::Leave { node } => Membership::Leave(node),
+                _ => continue,
+            };
+            if !matches!(protocol, ProtocolSpec::Hashing(..)) {
+                return self.fail(
+                    &[Step::Field("faults"), Step::Index(index), Step::Field("fault")],
+                    "Join and Leave change membership, which only the Hashing protocol has: use Crash and Restart",
+                );
+            }
+            changes.push((
+                SimTime::ZERO.after(SimDuration::from_std(entry.at.0)),
+                change,
+            ));
+        }
+        changes.sort_by_key(|(at, _)| *at);
+        Ok(match protocol {
+            ProtocolSpec::Hashing(hashing, _, _) => {
+                let joiners: Vec<NodeId> = changes
+                    .iter()
+                    .filter_map(|(_, c)| {
+                        if let Membership::Join(n) = c {
+                            Some(*n)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
+                let initial = (0..file.nodes).filter(|n| !joiners.contains(n)).collect();
+                ProtocolSpec::Hashing(hashing, initial, changes)
+            }
+            other => other,
+        })
+    }
+
     fn paxos(&self, protocol: &ProtocolFile, nodes: u32, duration: SimDuration) -> Checked<Paxos> {
         let ProtocolFile::Paxos {
             proposers,
@@ -947,6 +1134,20 @@ impl Validator<'_> {
                 CheckFile::Progress(within) => CheckSpec::Progress {
                     within: self.positive(&[Step::Field("checks"), Step::Index(index)], *within)?,
                 },
+                CheckFile::Balance { max_over_mean } => {
+                    if max_over_mean.is_nan() || *max_over_mean < 1.0 {
+                        return self.fail(&path, format!("max_over_mean {max_over_mean} is below 1, which no placement can reach"));
+                    }
+                    CheckSpec::Balance {
+                        max_over_mean: *max_over_mean,
+                    }
+                }
+                CheckFile::Movement { max_fraction } => CheckSpec::Movement {
+                    max_fraction: self.probability(&path, *max_fraction)?,
+                },
+                CheckFile::Converges(within) => CheckSpec::Converges {
+                    within: self.positive(&[Step::Field("checks"), Step::Index(index)], *within)?,
+                },
                 CheckFile::DecidesWithin(within) => CheckSpec::DecidesWithin {
                     within: self.positive(&[Step::Field("checks"), Step::Index(index)], *within)?,
                 },
@@ -968,6 +1169,11 @@ impl Validator<'_> {
                         | CheckSpec::NoStaleWrite
                         | CheckSpec::Progress { .. },
                     ProtocolSpec::Lock(_)
+                ) | (
+                    CheckSpec::Balance { .. }
+                        | CheckSpec::Movement { .. }
+                        | CheckSpec::Converges { .. },
+                    ProtocolSpec::Hashing(..)
                 )
             );
             if !fits {
@@ -996,6 +1202,9 @@ fn check_name(name: CheckNameFile) -> CheckName {
         CheckNameFile::MutualExclusion => CheckName::MutualExclusion,
         CheckNameFile::NoStaleWrite => CheckName::NoStaleWrite,
         CheckNameFile::Progress => CheckName::Progress,
+        CheckNameFile::Balance => CheckName::Balance,
+        CheckNameFile::Movement => CheckName::Movement,
+        CheckNameFile::Converges => CheckName::Converges,
         CheckNameFile::DecidesWithin => CheckName::DecidesWithin,
     }
 }
