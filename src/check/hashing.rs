@@ -43,8 +43,12 @@ pub struct HashingJudge {
     /// (time, fraction of sampled keys whose primary the up views disagree on)
     pub series: Vec<(SimTime, f64)>,
     routed: u64,
+    /// (sender, id) -> when it was routed, until served.
+    pending: BTreeMap<(NodeId, u64), SimTime>,
     served: BTreeMap<(NodeId, u64), bool>,
     misrouted: u64,
+    /// When each misrouted request was served.
+    pub misrouted_at: Vec<SimTime>,
 }
 
 impl HashingJudge {
@@ -69,9 +73,19 @@ impl HashingJudge {
             views: vec![None; node_count as usize],
             series: Vec::new(),
             routed: 0,
+            pending: BTreeMap::new(),
             served: BTreeMap::new(),
             misrouted: 0,
+            misrouted_at: Vec::new(),
         }
+    }
+
+    /// When each request that was never served had been routed (lost on the
+    /// way, or its owner unreachable or down).
+    pub fn failed_at(&self) -> Vec<SimTime> {
+        let mut times: Vec<SimTime> = self.pending.values().copied().collect();
+        times.sort_unstable();
+        times
     }
 
     fn disagreement(&self) -> f64 {
@@ -266,13 +280,18 @@ impl Observer<Hashing> for HashingJudge {
                     self.views[*node as usize] = Some(Placement::new(self.scheme, members));
                     self.record(now);
                 }
-                HashingObservation::Routed { .. } => self.routed += 1,
+                HashingObservation::Routed { id, .. } => {
+                    self.routed += 1;
+                    self.pending.insert((*node, *id), now);
+                }
                 HashingObservation::Served {
                     from, id, owner, ..
                 } => {
                     if !owner {
                         self.misrouted += 1;
+                        self.misrouted_at.push(now);
                     }
+                    self.pending.remove(&(*from, *id));
                     self.served.insert((*from, *id), *owner);
                 }
             },

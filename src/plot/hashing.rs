@@ -64,8 +64,10 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &HashingChartDa
         &format!("Consistent hashing — {}", data.title),
         &data.subtitle,
     )?;
-    let (top, bottom) = body.split_vertically(330);
-    draw_disagreement(&top, data)?;
+    let (top, bottom) = body.split_vertically(360);
+    let (disagreement, requests) = top.split_vertically(250);
+    draw_disagreement(&disagreement, data)?;
+    draw_requests(&requests, data)?;
     let (loads, rest) = bottom.split_horizontally(620);
     draw_loads(&loads, data)?;
     let (moves, ring) = rest.split_horizontally(430);
@@ -150,6 +152,73 @@ fn draw_disagreement<DB: DrawingBackend>(
             .into_font()
             .color(&RGBColor(0, 140, 60))
             .pos(Pos::new(HPos::Left, VPos::Center)),
+    )))?;
+    Ok(())
+}
+
+/// Misrouted and failed requests per 100 ms of simulated time.
+fn draw_requests<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &HashingChartData,
+) -> Result<DB> {
+    let end = data.end.as_secs_f64().max(1e-9);
+    let bucket = 0.1;
+    let buckets = ((end / bucket).ceil() as usize).max(1);
+    let count = |times: &[crate::sim::SimTime]| {
+        let mut counts = vec![0u32; buckets];
+        for time in times {
+            let index = ((time.as_secs_f64() / bucket) as usize).min(buckets - 1);
+            counts[index] += 1;
+        }
+        counts
+    };
+    let (failed, misrouted) = (count(&data.failed), count(&data.misrouted));
+    let top = failed
+        .iter()
+        .chain(&misrouted)
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let mut chart = ChartBuilder::on(area)
+        .margin_left(12)
+        .margin_right(12)
+        .x_label_area_size(16)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..end, 0.0..top * 1.3)?;
+    chart
+        .configure_mesh()
+        .x_labels(0)
+        .y_labels(3)
+        .y_desc("per 100ms")
+        .label_style(("sans-serif", 11))
+        .axis_desc_style(("sans-serif", 11))
+        .draw()?;
+    for (i, (&f, &m)) in failed.iter().zip(&misrouted).enumerate() {
+        let x = i as f64 * bucket;
+        if f > 0 {
+            let bar = Rectangle::new(
+                [(x, 0.0), (x + bucket * 0.45, f64::from(f))],
+                RGBColor(214, 39, 40).filled(),
+            );
+            chart.draw_series(std::iter::once(bar))?;
+        }
+        if m > 0 {
+            let bar = Rectangle::new(
+                [(x + bucket * 0.5, 0.0), (x + bucket * 0.95, f64::from(m))],
+                RGBColor(255, 127, 14).filled(),
+            );
+            chart.draw_series(std::iter::once(bar))?;
+        }
+    }
+    chart.draw_series(std::iter::once(Text::new(
+        format!(
+            "requests: red, never served ({} in all); orange, misrouted: the receiver is no owner in its own view ({})",
+            data.failed.len(),
+            data.misrouted.len()
+        ),
+        (end * 0.01, top * 1.28),
+        ("sans-serif", 12).into_font().color(&RGBColor(60, 60, 60)).pos(Pos::new(HPos::Left, VPos::Top)),
     )))?;
     Ok(())
 }

@@ -30,6 +30,9 @@ pub struct HashingChartData {
     pub partitions: Vec<PartitionSpan>,
     /// When the last fault ended.
     pub faults_end: SimTime,
+    /// When requests were misrouted, and when never-served requests were sent.
+    pub misrouted: Vec<SimTime>,
+    pub failed: Vec<SimTime>,
     pub loads: Vec<SchemeLoad>,
     pub moves: Vec<ChangeMoves>,
     /// The ring's points (position, owner), if the scheme is a ring.

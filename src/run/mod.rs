@@ -708,7 +708,20 @@ fn hashing_chart_data(
         .iter()
         .zip(memberships.windows(2))
         .map(|((at, change, _), pair)| {
-            let per_scheme = [protocol.scheme, Scheme::Modulo, Scheme::Rendezvous]
+            // The scenario's own scheme, then the two others for comparison.
+            let mut compared = vec![protocol.scheme];
+            for other in [
+                Scheme::Ring { vnodes: 200 },
+                Scheme::Modulo,
+                Scheme::Rendezvous,
+            ] {
+                let same_kind =
+                    std::mem::discriminant(&other) == std::mem::discriminant(&protocol.scheme);
+                if !same_kind {
+                    compared.push(other);
+                }
+            }
+            let per_scheme = compared
                 .iter()
                 .map(|&scheme| {
                     let fraction = moved_fraction(
@@ -730,6 +743,8 @@ fn hashing_chart_data(
     crate::plot::HashingChartData {
         end,
         disagreement: judge.series.clone(),
+        misrouted: judge.misrouted_at.clone(),
+        failed: judge.failed_at(),
         faults_end,
         loads,
         moves,
