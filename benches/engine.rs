@@ -12,7 +12,6 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use faultline::node::Protocol;
 use faultline::protocols::heartbeat::Heartbeat;
 use faultline::scenario::{self, ProtocolSpec, Scenario};
-use faultline::sim::world::PENDING_MAX_DEFAULT;
 use faultline::sim::{
     Observer, RunReport, SimTime, Simulation, SimulationConfig, TraceEvent, TraceWriter, WorldView,
 };
@@ -36,16 +35,7 @@ fn load() -> (Scenario, Heartbeat) {
 }
 
 fn config(scenario: &Scenario) -> SimulationConfig {
-    SimulationConfig {
-        seed: scenario.seed,
-        node_count: scenario.node_count,
-        duration: scenario.duration,
-        network: scenario.network.clone(),
-        faults: scenario.faults.clone(),
-        events_max: scenario.events_max,
-        pending_max: PENDING_MAX_DEFAULT,
-        inbox_max: scenario.inbox_max,
-    }
+    faultline::run::simulation_config(scenario, scenario.seed)
 }
 
 fn run_trace_off(scenario: &Scenario, protocol: &Heartbeat) -> RunReport {
@@ -117,10 +107,11 @@ fn paxos_runs(c: &mut Criterion) {
         panic!("paxos-nemesis.ron runs Paxos");
     };
     let run_seed = |seed: u64| {
-        let mut config = config(&scenario);
-        config.seed = seed;
-        config.faults = faultline::run::faults_for_seed(&scenario, seed);
-        Simulation::new(protocol.clone(), config).run(&mut Nothing)
+        Simulation::new(
+            protocol.clone(),
+            faultline::run::simulation_config(&scenario, seed),
+        )
+        .run(&mut Nothing)
     };
     let seeds = 2000u64;
     let started = Instant::now();

@@ -4,10 +4,7 @@
 
 use faultline::node::Protocol;
 use faultline::scenario::{self, ProtocolSpec};
-use faultline::sim::world::PENDING_MAX_DEFAULT;
-use faultline::sim::{
-    Observer, SimTime, Simulation, SimulationConfig, TraceEvent, TraceWriter, WorldView,
-};
+use faultline::sim::{Observer, SimTime, Simulation, TraceEvent, TraceWriter, WorldView};
 use std::path::Path;
 
 struct Nothing;
@@ -26,16 +23,7 @@ fn paxos() {
     let runs = 20_000u64;
     let mut messages = 0;
     for seed in 0..runs {
-        let config = SimulationConfig {
-            seed,
-            node_count: scenario.node_count,
-            duration: scenario.duration,
-            network: scenario.network.clone(),
-            faults: faultline::run::faults_for_seed(&scenario, seed),
-            events_max: scenario.events_max,
-            pending_max: PENDING_MAX_DEFAULT,
-            inbox_max: scenario.inbox_max,
-        };
+        let config = faultline::run::simulation_config(&scenario, seed);
         messages += Simulation::new(protocol.clone(), config)
             .run(&mut Nothing)
             .messages
@@ -58,16 +46,7 @@ fn main() {
     let ProtocolSpec::Heartbeat(protocol) = scenario.protocol.clone() else {
         panic!("the benchmark scenario runs the heartbeat protocol");
     };
-    let config = SimulationConfig {
-        seed: scenario.seed,
-        node_count: scenario.node_count,
-        duration: scenario.duration,
-        network: scenario.network.clone(),
-        faults: scenario.faults.clone(),
-        events_max: scenario.events_max,
-        pending_max: PENDING_MAX_DEFAULT,
-        inbox_max: scenario.inbox_max,
-    };
+    let config = faultline::run::simulation_config(&scenario, scenario.seed);
     let started = std::time::Instant::now();
     let report = if std::env::args().any(|a| a == "trace") {
         let mut trace = TraceWriter::new(Some(std::io::sink()));

@@ -4,25 +4,15 @@
 
 mod common;
 
-use common::{load, repo_path, run_in_memory, sanitize};
+use common::{load, run_in_memory, sanitize, with_variant};
 use faultline::check::lock::LockJudge;
 use faultline::check::{CheckName, Verdict};
 use faultline::protocols::lock::{Lock, LockVariant};
-use faultline::scenario::{self, Scenario};
+use faultline::scenario::Scenario;
 use faultline::sim::{
     Latency, NetworkConfig, Observers, SimDuration, Simulation, SimulationConfig,
 };
 use proptest::prelude::*;
-
-fn with_variant(file: &str, variant: &str) -> Scenario {
-    let text = std::fs::read_to_string(repo_path(file)).unwrap();
-    let start = text
-        .find("variant: ")
-        .expect("the scenario names its variant");
-    let end = start + text[start..].find(',').unwrap();
-    let text = format!("{}variant: {variant}{}", &text[..start], &text[end..]);
-    scenario::parse(&text, file).unwrap_or_else(|e| panic!("{e}"))
-}
 
 fn first_failing_seed(scenario: &Scenario, limit: u64) -> Option<u64> {
     (0..limit).find(|&seed| {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{load, repo_path, run_in_memory, sanitize};
+use common::{load, repo_path, run_in_memory, sanitize, with_variant};
 use faultline::check::paxos::PaxosJudge;
 use faultline::check::{CheckName, Verdict};
 use faultline::protocols::paxos::{ClientValue, Paxos, PaxosVariant};
@@ -21,23 +21,6 @@ const SAFETY: [CheckName; 4] = [
     CheckName::Integrity,
     CheckName::OneValuePerBallot,
 ];
-
-/// The scenario file with its Paxos variant replaced.
-fn with_variant(file: &str, variant: &str) -> Scenario {
-    let text = std::fs::read_to_string(repo_path(file)).unwrap();
-    let text = match text.find("variant: ") {
-        Some(start) => {
-            let end = start + text[start..].find(',').unwrap();
-            format!("{}variant: {variant}{}", &text[..start], &text[end..])
-        }
-        None => text.replacen(
-            "protocol: Paxos(",
-            &format!("protocol: Paxos(\n        variant: {variant},"),
-            1,
-        ),
-    };
-    scenario::parse(&text, file).unwrap_or_else(|e| panic!("{e}"))
-}
 
 fn unsafe_run(scenario: &Scenario, seed: u64) -> bool {
     run_in_memory(scenario, Some(seed))

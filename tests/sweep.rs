@@ -2,11 +2,11 @@
 
 mod common;
 
-use common::{load, repo_path, run_in_memory};
+use common::{load, repo_path, run_in_memory, with_variant};
 use faultline::check::Verdict;
 use faultline::replay::{replay, ReplayVerdict};
 use faultline::run::{self, RunOptions};
-use faultline::scenario::{self, Scenario};
+use faultline::scenario;
 use faultline::shrink::{shrink, RUNS_MAX_DEFAULT};
 use faultline::sweep::{merge, sweep, SweepOptions};
 
@@ -19,24 +19,6 @@ fn options(start: u64, end: u64, jobs: usize) -> SweepOptions {
         stop_on_first: false,
         progress: false,
     }
-}
-
-/// The scenario file with its protocol variant replaced (or set) and `expect`
-/// left as the file says.
-fn with_variant(file: &str, variant: &str) -> Scenario {
-    let text = std::fs::read_to_string(repo_path(file)).unwrap();
-    let text = match text.find("variant: ") {
-        Some(start) => {
-            let end = start + text[start..].find(',').unwrap();
-            format!("{}variant: {variant}{}", &text[..start], &text[end..])
-        }
-        None => text.replacen(
-            "protocol: Paxos(",
-            &format!("protocol: Paxos(\n        variant: {variant},"),
-            1,
-        ),
-    };
-    scenario::parse(&text, file).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]

@@ -12,7 +12,7 @@
 //! Ownership disagreement over time is the fraction of a sample of keys whose
 //! primary is not the same in every up node's view; it is what the chart plots.
 
-use super::{CheckName, CheckReport, Verdict, Violation};
+use super::{report, CheckName, CheckReport, Violation};
 use crate::node::NodeId;
 use crate::protocols::hashing::{Hashing, HashingObservation};
 use crate::protocols::placement::{balance, key_hash, key_name, moved_fraction, Placement, Scheme};
@@ -244,27 +244,6 @@ impl HashingJudge {
             }
         };
         report(CheckName::Converges, detail, violations)
-    }
-}
-
-fn report(name: CheckName, mut detail: String, violations: Vec<Violation>) -> CheckReport {
-    for violation in violations.iter().take(10) {
-        let _ = write!(
-            detail,
-            "; VIOLATION at {}: {}",
-            violation.time, violation.message
-        );
-    }
-    let verdict = if violations.is_empty() {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
-    };
-    CheckReport {
-        name,
-        verdict,
-        detail,
-        violations,
     }
 }
 

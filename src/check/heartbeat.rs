@@ -17,7 +17,7 @@
 //! more than one look-back window after the suspect became reachable again (up,
 //! and the link from it up) is a mistake too, reported as lingering.
 
-use super::{CheckName, CheckReport, Verdict, Violation};
+use super::{report, CheckName, CheckReport, Violation};
 use crate::node::NodeId;
 use crate::protocols::heartbeat::{Heartbeat, Suspicion};
 use crate::sim::time::{SimDuration, SimTime};
@@ -286,7 +286,6 @@ impl HeartbeatJudge {
         if self.detections.len() > 40 {
             let _ = write!(detail, " and {} more", self.detections.len() - 40);
         }
-        append_violations(&mut detail, &self.completeness_violations);
         report(
             CheckName::Completeness,
             detail,
@@ -332,34 +331,8 @@ impl HeartbeatJudge {
                 ),
             })
             .collect();
-        report(CheckName::Accuracy, detail, violations)
-    }
-}
-
-fn append_violations(detail: &mut String, violations: &[Violation]) {
-    for violation in violations.iter().take(20) {
-        let _ = write!(
-            detail,
-            "; VIOLATION at {}: {}",
-            violation.time, violation.message
-        );
-    }
-    if violations.len() > 20 {
-        let _ = write!(detail, "; and {} more violations", violations.len() - 20);
-    }
-}
-
-fn report(name: CheckName, detail: String, violations: Vec<Violation>) -> CheckReport {
-    let verdict = if violations.is_empty() {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
-    };
-    CheckReport {
-        name,
-        verdict,
-        detail,
-        violations,
+        // The detail already names every mistake; no second list.
+        CheckReport::new(CheckName::Accuracy, detail, violations)
     }
 }
 

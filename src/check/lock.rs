@@ -17,7 +17,7 @@
 //! and how long it stayed unavailable after each holder crash) is reported in
 //! the Progress detail and as metrics.
 
-use super::{CheckName, CheckReport, Verdict, Violation};
+use super::{report, CheckName, CheckReport, Violation};
 use crate::node::NodeId;
 use crate::protocols::lock::{Lock, LockObservation, LockVariant, Token};
 use crate::sim::time::{SimDuration, SimTime};
@@ -237,12 +237,12 @@ impl LockJudge {
                         "{} grants, {accepted} writes accepted, {rejected} rejected",
                         self.grants.len()
                     ),
-                    &self.mutual,
+                    self.mutual.clone(),
                 ),
                 CheckName::NoStaleWrite => report(
                     CheckName::NoStaleWrite,
                     format!("highest token accepted {}", self.token_accepted_max),
-                    &self.stale,
+                    self.stale.clone(),
                 ),
                 _ => {
                     let mut detail = format!(
@@ -261,34 +261,10 @@ impl LockJudge {
                             "; {not_judged} crash(es) too close to the end to judge"
                         );
                     }
-                    report(CheckName::Progress, detail, &self.progress)
+                    report(CheckName::Progress, detail, self.progress.clone())
                 }
             })
             .collect()
-    }
-}
-
-fn report(name: CheckName, mut detail: String, violations: &[Violation]) -> CheckReport {
-    for violation in violations.iter().take(10) {
-        let _ = write!(
-            detail,
-            "; VIOLATION at {}: {}",
-            violation.time, violation.message
-        );
-    }
-    if violations.len() > 10 {
-        let _ = write!(detail, "; and {} more", violations.len() - 10);
-    }
-    let verdict = if violations.is_empty() {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
-    };
-    CheckReport {
-        name,
-        verdict,
-        detail,
-        violations: violations.to_vec(),
     }
 }
 

@@ -144,3 +144,40 @@ pub struct CheckReport {
     pub detail: String,
     pub violations: Vec<Violation>,
 }
+
+impl CheckReport {
+    /// A report that passes when there is no violation.
+    pub fn new(name: CheckName, detail: String, violations: Vec<Violation>) -> Self {
+        let verdict = if violations.is_empty() {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        };
+        CheckReport {
+            name,
+            verdict,
+            detail,
+            violations,
+        }
+    }
+}
+
+/// A report whose detail ends with its first ten violations, so a failing
+/// check names the nodes and times to look for in the trace.
+pub fn report(name: CheckName, mut detail: String, violations: Vec<Violation>) -> CheckReport {
+    use std::fmt::Write;
+    for violation in violations.iter().take(10) {
+        if !detail.is_empty() {
+            detail.push_str("; ");
+        }
+        let _ = write!(
+            detail,
+            "VIOLATION at {}: {}",
+            violation.time, violation.message
+        );
+    }
+    if violations.len() > 10 {
+        let _ = write!(detail, "; and {} more", violations.len() - 10);
+    }
+    CheckReport::new(name, detail, violations)
+}

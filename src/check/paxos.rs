@@ -20,13 +20,12 @@
 //! "Chosen" always uses a true majority of the acceptors, whatever quorum the
 //! protocol variant uses, because that is what Paxos promises.
 
-use super::{CheckName, CheckReport, Verdict, Violation};
+use super::{report, CheckName, CheckReport, Violation};
 use crate::node::NodeId;
 use crate::protocols::paxos::{Ballot, Paxos, PaxosObservation, Value};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::{NodeStatus, Observer, TraceEvent, WorldView};
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 #[derive(Clone, Debug)]
 struct Learned {
@@ -185,12 +184,12 @@ impl PaxosJudge {
                             first.time
                         ),
                     };
-                    report(CheckName::Agreement, detail, &self.agreement)
+                    report(CheckName::Agreement, detail, self.agreement.clone())
                 }
                 CheckName::Validity => report(
                     CheckName::Validity,
                     format!("client values: {:?}", self.client_values),
-                    &self.validity,
+                    self.validity.clone(),
                 ),
                 CheckName::Integrity => {
                     let nodes: std::collections::BTreeSet<NodeId> =
@@ -198,7 +197,7 @@ impl PaxosJudge {
                     report(
                         CheckName::Integrity,
                         format!("{} node(s) learned", nodes.len()),
-                        &self.integrity,
+                        self.integrity.clone(),
                     )
                 }
                 CheckName::OneValuePerBallot => {
@@ -211,7 +210,7 @@ impl PaxosJudge {
                             ballots.len(),
                             self.accepted_by.len()
                         ),
-                        &self.one_value,
+                        self.one_value.clone(),
                     )
                 }
                 _ => self.liveness_report(end),
@@ -267,39 +266,12 @@ impl PaxosJudge {
                 }
             }
         };
-        report(CheckName::DecidesWithin, detail, &violations)
+        report(CheckName::DecidesWithin, detail, violations)
     }
 }
 
 pub fn ballot_name(ballot: Ballot) -> String {
     format!("{}.{}", ballot.round, ballot.proposer)
-}
-
-fn report(name: CheckName, mut detail: String, violations: &[Violation]) -> CheckReport {
-    for violation in violations.iter().take(10) {
-        if !detail.is_empty() {
-            detail.push_str("; ");
-        }
-        let _ = write!(
-            detail,
-            "VIOLATION at {}: {}",
-            violation.time, violation.message
-        );
-    }
-    if violations.len() > 10 {
-        let _ = write!(detail, "; and {} more", violations.len() - 10);
-    }
-    let verdict = if violations.is_empty() {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
-    };
-    CheckReport {
-        name,
-        verdict,
-        detail,
-        violations: violations.to_vec(),
-    }
 }
 
 impl Observer<Paxos> for PaxosJudge {

@@ -118,6 +118,20 @@ pub fn faults_for_seed(scenario: &Scenario, seed: u64) -> Vec<ScheduledFault> {
     }
 }
 
+/// The engine's configuration for one run of `scenario` with `seed`.
+pub fn simulation_config(scenario: &Scenario, seed: u64) -> SimulationConfig {
+    SimulationConfig {
+        seed,
+        node_count: scenario.node_count,
+        duration: scenario.duration,
+        network: scenario.network.clone(),
+        faults: faults_for_seed(scenario, seed),
+        events_max: scenario.events_max,
+        pending_max: PENDING_MAX_DEFAULT,
+        inbox_max: scenario.inbox_max,
+    }
+}
+
 /// When the last fault is over: pauses and degraded links last a while.
 pub fn faults_end(faults: &[ScheduledFault]) -> SimTime {
     faults
@@ -135,17 +149,8 @@ pub fn faults_end(faults: &[ScheduledFault]) -> SimTime {
 /// Runs a scenario once and writes its output folder (unless told not to).
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunError> {
     let seed = options.seed.unwrap_or(scenario.seed);
-    let faults = faults_for_seed(scenario, seed);
-    let config = SimulationConfig {
-        seed,
-        node_count: scenario.node_count,
-        duration: scenario.duration,
-        network: scenario.network.clone(),
-        faults: faults.clone(),
-        events_max: scenario.events_max,
-        pending_max: PENDING_MAX_DEFAULT,
-        inbox_max: scenario.inbox_max,
-    };
+    let config = simulation_config(scenario, seed);
+    let faults = config.faults.clone();
     let folder = scenario::run_folder(&options.out, &scenario.name, seed);
     let trace_path = folder.join("trace.jsonl");
     let trace_sink = if options.write && options.trace {

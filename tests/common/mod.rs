@@ -30,6 +30,23 @@ pub fn run_in_memory(scenario: &Scenario, seed: Option<u64>) -> RunResult {
     run::run(scenario, &options).expect("in-memory runs cannot fail to write")
 }
 
+/// The scenario file with its protocol variant replaced (or, for Paxos, set).
+pub fn with_variant(file: &str, variant: &str) -> Scenario {
+    let text = std::fs::read_to_string(repo_path(file)).unwrap();
+    let text = match text.find("variant: ") {
+        Some(start) => {
+            let end = start + text[start..].find(',').unwrap();
+            format!("{}variant: {variant}{}", &text[..start], &text[end..])
+        }
+        None => text.replacen(
+            "protocol: Paxos(",
+            &format!("protocol: Paxos(\n        variant: {variant},"),
+            1,
+        ),
+    };
+    scenario::parse(&text, file).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// Every scenario file shipped in `scenarios/`, sorted.
 pub fn scenario_files() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(repo_path("scenarios"))
