@@ -41,6 +41,9 @@ enum Command {
         /// Do not draw charts.
         #[arg(long)]
         no_charts: bool,
+        /// Run the seed twice and compare the trace hashes.
+        #[arg(long)]
+        check_determinism: bool,
     },
     /// Validate scenario files without running them.
     Check {
@@ -141,6 +144,7 @@ pub fn main() -> ExitCode {
             out,
             no_trace,
             no_charts,
+            check_determinism,
         } => {
             let options = RunOptions {
                 seed,
@@ -149,7 +153,7 @@ pub fn main() -> ExitCode {
                 charts: !no_charts,
                 write: true,
             };
-            run_file(file, options)
+            run_file(file, options, check_determinism)
         }
         Command::Check { files } => check_files(&files),
         Command::Sweep {
@@ -304,7 +308,7 @@ fn shrink_file(file: &std::path::Path, seed: u64, runs_max: usize, out: &std::pa
     }
 }
 
-fn run_file(file: PathBuf, options: RunOptions) -> u8 {
+fn run_file(file: PathBuf, options: RunOptions, check_determinism: bool) -> u8 {
     let scenario = match scenario::load(&file) {
         Ok(scenario) => scenario,
         Err(error) => {
@@ -321,6 +325,32 @@ fn run_file(file: PathBuf, options: RunOptions) -> u8 {
     match outcome {
         Ok(Ok(result)) => {
             print!("{}", run::describe(&result));
+            if check_determinism {
+                let again = RunOptions {
+                    write: false,
+                    charts: false,
+                    ..options.clone()
+                };
+                match run::run(&scenario, &again) {
+                    Ok(second) if second.summary.trace_hash == result.summary.trace_hash => {
+                        println!("determinism: a second run gave the same trace hash");
+                    }
+                    Ok(second) => {
+                        eprintln!(
+                            "internal error: nondeterminism: seed {seed} gave trace hashes {} and {}; this is a bug in faultline.\n\
+                             reproduce with: faultline run {} --seed {seed} --check-determinism",
+                            result.summary.trace_hash,
+                            second.summary.trace_hash,
+                            file.display()
+                        );
+                        return EXIT_INTERNAL;
+                    }
+                    Err(error) => {
+                        eprintln!("error: {error}");
+                        return EXIT_BAD_INPUT;
+                    }
+                }
+            }
             if result.summary.outcome_as_expected {
                 EXIT_AS_EXPECTED
             } else {

@@ -126,3 +126,31 @@ fn memory_stays_flat_as_runs_get_longer() {
         short_run.summary.pending_events_max
     );
 }
+
+#[test]
+fn the_cli_self_check_confirms_a_run_is_deterministic() {
+    let out = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args([
+            "run",
+            "scenarios/paxos-nemesis.ron",
+            "--seed",
+            "77",
+            "--check-determinism",
+            "--no-charts",
+            "--out",
+        ])
+        .arg(out.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("a second run gave the same trace hash")
+    );
+}
