@@ -2,9 +2,9 @@
 //!
 //! - `MutualExclusion`, in the form the resource can observe: once it has
 //!   accepted a write from a client, it never accepts a write from a client
-//!   whose holding interval (from "I hold the lock" to "I no longer do", in
-//!   true time) began earlier and overlaps it. That is two holders writing at
-//!   once: the old one still writing after the new one has. A new holder
+//!   holding an older grant (a lower token) whose holding interval (from "I
+//!   hold the lock" to "I no longer do", in true time) overlaps it. That is two
+//!   holders writing at once: the old one still writing after the new one has. A new holder
 //!   writing after the old one is succession, and a fenced resource that takes
 //!   a late writer's write *before* the new holder's is still serial.
 //! - `NoStaleWrite`: the resource never accepts a write whose token is lower
@@ -126,7 +126,10 @@ impl LockJudge {
                         let theirs = &self.holdings[&(other, *other_token)];
                         // The older holder writing after the newer one: a new
                         // holder writing after the old one is succession.
-                        if mine.start < theirs.start && Self::overlap(mine, theirs, now) {
+                        // "Older" is grant order, i.e. token order, not when the
+                        // client started holding: a delayed grant can reach an
+                        // old holder after the next holder has its own.
+                        if mine.token < theirs.token && Self::overlap(mine, theirs, now) {
                             unsafe_write = true;
                             self.mutual.push(Violation {
                                 time: now,
