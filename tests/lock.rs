@@ -160,3 +160,101 @@ proptest! {
 }
 
 fn drop_observers<P: faultline::node::Protocol>(_observers: Observers<'_, P>) {}
+
+/// Regression (found by proptest, 2026-11-25): a grant delayed in the network
+/// reached its client (6, token 8) after the next client (4, token 9) had its
+/// own; the fenced resource accepted 8's write, then 9's. MutualExclusion, which
+/// ranked holders by when they started holding, called client 4 the stale one.
+/// Holders are ranked by token: this is succession, not two holders.
+#[test]
+fn a_delayed_grant_does_not_make_the_newer_holder_look_stale() {
+    use faultline::protocols::lock::LockObservation as O;
+    use faultline::sim::network::Network;
+    use faultline::sim::rng::{Purpose, RngStream};
+    use faultline::sim::{NodeStatus, Observer, SimTime, TraceEvent, WorldView};
+    let protocol = Lock {
+        variant: LockVariant::LeaseFencing,
+        lease: SimDuration::from_millis(400),
+        hold: SimDuration::from_millis(300),
+        think: SimDuration::from_millis(100),
+        writes: 4,
+        work: SimDuration::from_millis(10),
+        retry: SimDuration::from_millis(80),
+    };
+    let network = NetworkConfig {
+        latency: Latency::Constant(SimDuration::ZERO),
+        drop: 0.0,
+        duplicate: 0.0,
+        fifo: false,
+    };
+    let network = Network::new(network, 7, RngStream::new(0, Purpose::Network));
+    let statuses = vec![NodeStatus::Up; 7];
+    let world = WorldView {
+        network: &network,
+        statuses: &statuses,
+    };
+    let mut judge = LockJudge::new(&protocol, None);
+    let at = |ms: u64| SimTime::from_nanos(ms * 1_000_000);
+    let events: Vec<(u64, u32, O)> = vec![
+        (
+            3000,
+            0,
+            O::Granted {
+                client: 6,
+                token: 8,
+            },
+        ),
+        (
+            3450,
+            0,
+            O::Expired {
+                client: 6,
+                token: 8,
+            },
+        ),
+        (
+            3460,
+            0,
+            O::Granted {
+                client: 4,
+                token: 9,
+            },
+        ),
+        (3564, 4, O::Holding { token: 9, hold: 1 }),
+        (3578, 6, O::Holding { token: 8, hold: 1 }),
+        (
+            3800,
+            1,
+            O::WriteReceived {
+                client: 6,
+                token: 8,
+                hold: 1,
+                seq: 1,
+                accepted: true,
+            },
+        ),
+        (
+            3865,
+            1,
+            O::WriteReceived {
+                client: 4,
+                token: 9,
+                hold: 1,
+                seq: 1,
+                accepted: true,
+            },
+        ),
+    ];
+    for (ms, node, observation) in &events {
+        judge.observe(
+            at(*ms),
+            &TraceEvent::Observe {
+                node: *node,
+                observation,
+            },
+            &world,
+        );
+    }
+    let reports = judge.reports(&[CheckName::MutualExclusion], at(4000));
+    assert_eq!(reports[0].verdict, Verdict::Pass, "{}", reports[0].detail);
+}
