@@ -388,6 +388,42 @@ fn draw_ring<DB: DrawingBackend>(
         radius,
         RGBColor(200, 200, 200).stroke_width(1),
     ))?;
+    // Owned arcs: a key belongs to the first point clockwise from it, so the
+    // arc that ends at a point is that point's node's.
+    let at_angle = |angle: f64, r: i32| {
+        (
+            center.0 + (libm::sin(angle) * r as f64) as i32,
+            center.1 - (libm::cos(angle) * r as f64) as i32,
+        )
+    };
+    let angle_of = |point: u64| point as f64 / u64::MAX as f64 * std::f64::consts::TAU;
+    for (index, &(point, node)) in data.ring.iter().enumerate() {
+        let previous = if index == 0 {
+            data.ring[data.ring.len() - 1].0
+        } else {
+            data.ring[index - 1].0
+        };
+        let (start, end) = (angle_of(previous), angle_of(point));
+        let end = if end <= start {
+            end + std::f64::consts::TAU
+        } else {
+            end
+        };
+        let steps = (((end - start) / 0.02).ceil() as usize).clamp(1, 400);
+        let arc: Vec<(i32, i32)> = (0..=steps)
+            .map(|k| at_angle(start + (end - start) * k as f64 / steps as f64, radius - 22))
+            .collect();
+        let color = NODE_COLORS[node as usize % NODE_COLORS.len()];
+        area.draw(&PathElement::new(arc, color.stroke_width(8)))?;
+    }
+    area.draw(&Text::new(
+        "outer ticks: virtual nodes; inner band: the arcs each node owns",
+        (center.0, height as i32 - 14),
+        ("sans-serif", 11)
+            .into_font()
+            .color(&RGBColor(80, 80, 80))
+            .pos(Pos::new(HPos::Center, VPos::Center)),
+    ))?;
     for &(point, node) in &data.ring {
         let angle = point as f64 / u64::MAX as f64 * std::f64::consts::TAU;
         let (sin, cos) = (libm::sin(angle), libm::cos(angle));
