@@ -148,21 +148,25 @@ fn sweep_jobs(c: &mut Criterion) {
         stop_on_first: false,
         progress: false,
     };
-    let mut seconds = Vec::new();
-    for jobs in [1, 2] {
-        let started = Instant::now();
-        let report =
-            faultline::sweep::sweep(&scenario, &options(jobs, 10_000)).expect("sweep runs");
-        seconds.push(started.elapsed().as_secs_f64());
-        println!(
-            "sweep of 10,000 seeds with --jobs {jobs}: {:.2}s ({} as expected)",
-            seconds[seconds.len() - 1],
-            report.as_expected
-        );
+    // This machine's speed varies from one second to the next, so the two
+    // settings alternate and each keeps its best of three.
+    let mut best = [f64::MAX, f64::MAX];
+    for _ in 0..3 {
+        for (slot, jobs) in [1usize, 2].into_iter().enumerate() {
+            let started = Instant::now();
+            let report =
+                faultline::sweep::sweep(&scenario, &options(jobs, 10_000)).expect("sweep runs");
+            assert_eq!(report.as_expected, 10_000);
+            best[slot] = best[slot].min(started.elapsed().as_secs_f64());
+        }
     }
     println!(
+        "sweep of 10,000 seeds, best of 3: --jobs 1 {:.2}s, --jobs 2 {:.2}s",
+        best[0], best[1]
+    );
+    println!(
         "speed-up of --jobs 2 over --jobs 1: {:.2}x",
-        seconds[0] / seconds[1]
+        best[0] / best[1]
     );
     let mut group = c.benchmark_group("sweep_paxos_1000_seeds");
     group.sample_size(10);

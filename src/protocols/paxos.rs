@@ -181,6 +181,17 @@ impl PaxosState {
 }
 
 impl Paxos {
+    /// A copy whose client values are freshly allocated. Values are shared
+    /// `Arc`s, cloned into every message: runs on different threads that
+    /// shared them would contend on one reference count.
+    pub fn unshared(&self) -> Paxos {
+        let mut copy = self.clone();
+        for client in &mut copy.values {
+            client.value = Value::from(&*client.value);
+        }
+        copy
+    }
+
     /// Acceptors needed for a quorum: a strict majority (or, in the
     /// `MinorityQuorum` bug, half rounded down).
     pub fn quorum(&self) -> usize {

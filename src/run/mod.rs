@@ -205,7 +205,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
             let mut judge = PaxosJudge::new(protocol, within, faults_end(&faults));
             let mut marks = PaxosMarks::default();
             let report = simulate(
-                protocol.clone(),
+                protocol.unshared(),
                 config,
                 &mut [&mut trace, &mut recorder, &mut judge, &mut marks],
             );
