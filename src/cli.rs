@@ -57,7 +57,7 @@ enum Command {
         #[arg(long, value_parser = parse_seed_range, default_value = "0..1000")]
         seeds: (u64, u64),
         /// Worker threads (default: one per core). Results do not depend on it.
-        #[arg(long)]
+        #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// Run only shard I of N (seeds whose index is I modulo N), as I/N.
         #[arg(long, value_parser = parse_shard)]
@@ -91,6 +91,18 @@ enum Command {
     Replay { folder: PathBuf },
 }
 
+/// The most seeds one sweep invocation runs (its report holds them all).
+const SWEEP_SEEDS_MAX: u64 = 100_000_000;
+
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) | Err(_) => Err(format!(
+            "{text:?}: expected a number of worker threads, 1 or more"
+        )),
+        Ok(jobs) => Ok(jobs),
+    }
+}
+
 fn parse_seed_range(text: &str) -> Result<(u64, u64), String> {
     let (start, end) = text
         .split_once("..")
@@ -105,6 +117,12 @@ fn parse_seed_range(text: &str) -> Result<(u64, u64), String> {
         .map_err(|_| format!("{end:?} is not a seed"))?;
     if start >= end {
         return Err(format!("the range {start}..{end} is empty"));
+    }
+    if end - start > SWEEP_SEEDS_MAX {
+        return Err(format!(
+            "{} seeds in one sweep; at most {SWEEP_SEEDS_MAX} (spread more over machines with --shard)",
+            end - start
+        ));
     }
     Ok((start, end))
 }

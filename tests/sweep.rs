@@ -249,9 +249,18 @@ fn the_sweep_command_writes_its_report_and_exits_1_on_unexpected_outcomes() {
     .unwrap();
     assert_eq!(report["outcomes"].as_array().unwrap().len(), 40);
     assert!(report["outcomes"][0]["trace_hash"].as_str().unwrap().len() == 32);
-    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(["sweep", file.to_str().unwrap(), "--seeds", "9..3"])
-        .output()
-        .unwrap();
-    assert_eq!(bad.status.code(), Some(2));
+    for bad_arguments in [
+        ["--seeds", "9..3"],
+        ["--seeds", "0..1000000000000"],
+        ["--jobs", "0"],
+        ["--shard", "3/2"],
+    ] {
+        let bad = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args(["sweep", file.to_str().unwrap()])
+            .args(bad_arguments)
+            .output()
+            .unwrap();
+        assert_eq!(bad.status.code(), Some(2), "{bad_arguments:?}");
+        assert!(!String::from_utf8_lossy(&bad.stderr).contains("panicked"));
+    }
 }
