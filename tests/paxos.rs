@@ -289,3 +289,134 @@ proptest! {
 }
 
 fn drop_observers<P: faultline::node::Protocol>(_observers: Observers<'_, P>) {}
+
+/// Feeds the judge a sequence of observations, as a buggy learner would make them.
+fn judge_of(
+    events: &[(u64, u32, faultline::protocols::paxos::PaxosObservation)],
+) -> Vec<faultline::check::CheckReport> {
+    use faultline::sim::network::Network;
+    use faultline::sim::rng::{Purpose, RngStream};
+    use faultline::sim::{NodeStatus, Observer, SimTime, TraceEvent, WorldView};
+    let protocol = Paxos {
+        proposers: vec![0],
+        acceptors: vec![0, 1, 2],
+        values: values_for(&[0], &[0]),
+        round_timeout: SimDuration::from_millis(100),
+        backoff_min: SimDuration::from_millis(5),
+        backoff_max: SimDuration::from_millis(10),
+        variant: PaxosVariant::Correct,
+    };
+    let network = NetworkConfig {
+        latency: Latency::Constant(SimDuration::ZERO),
+        drop: 0.0,
+        duplicate: 0.0,
+        fifo: false,
+    };
+    let network = Network::new(network, 3, RngStream::new(0, Purpose::Network));
+    let statuses = vec![NodeStatus::Up; 3];
+    let world = WorldView {
+        network: &network,
+        statuses: &statuses,
+    };
+    let mut judge = PaxosJudge::new(&protocol, None, SimTime::ZERO);
+    for (ms, node, observation) in events {
+        let at = SimTime::from_nanos(ms * 1_000_000);
+        judge.observe(
+            at,
+            &TraceEvent::Observe {
+                node: *node,
+                observation,
+            },
+            &world,
+        );
+    }
+    judge.reports(
+        &[
+            CheckName::Agreement,
+            CheckName::Validity,
+            CheckName::Integrity,
+        ],
+        SimTime::from_nanos(1_000_000_000),
+    )
+}
+
+#[test]
+fn validity_catches_a_learner_that_invents_a_value() {
+    use faultline::protocols::paxos::{Ballot, PaxosObservation as O};
+    let ballot = Ballot {
+        round: 1,
+        proposer: 0,
+    };
+    let reports = judge_of(&[
+        (1, 0, O::ClientValue { value: "A".into() }),
+        (
+            5,
+            1,
+            O::Learn {
+                ballot,
+                value: "Z".into(),
+            },
+        ),
+    ]);
+    let validity = reports
+        .iter()
+        .find(|r| r.name == CheckName::Validity)
+        .unwrap();
+    assert_eq!(validity.verdict, Verdict::Fail);
+    assert!(
+        validity.detail.contains("\"Z\"") && validity.detail.contains("node 1"),
+        "{}",
+        validity.detail
+    );
+    assert!(reports
+        .iter()
+        .filter(|r| r.name != CheckName::Validity)
+        .all(|r| r.verdict == Verdict::Pass));
+}
+
+#[test]
+fn integrity_catches_a_learner_that_learns_twice() {
+    use faultline::protocols::paxos::{Ballot, PaxosObservation as O};
+    let ballot = Ballot {
+        round: 1,
+        proposer: 0,
+    };
+    let reports = judge_of(&[
+        (1, 0, O::ClientValue { value: "A".into() }),
+        (
+            5,
+            2,
+            O::Learn {
+                ballot,
+                value: "A".into(),
+            },
+        ),
+        (
+            9,
+            2,
+            O::Learn {
+                ballot,
+                value: "A".into(),
+            },
+        ),
+    ]);
+    let integrity = reports
+        .iter()
+        .find(|r| r.name == CheckName::Integrity)
+        .unwrap();
+    assert_eq!(integrity.verdict, Verdict::Fail);
+    assert!(
+        integrity.detail.contains("node 2 learned twice"),
+        "{}",
+        integrity.detail
+    );
+    // Learning the same value twice is no disagreement.
+    assert!(
+        reports
+            .iter()
+            .find(|r| r.name == CheckName::Agreement)
+            .unwrap()
+            .verdict
+            == Verdict::Pass
+    );
+}
