@@ -169,9 +169,7 @@ fn drop_observers<P: faultline::node::Protocol>(_observers: Observers<'_, P>) {}
 #[test]
 fn a_delayed_grant_does_not_make_the_newer_holder_look_stale() {
     use faultline::protocols::lock::LockObservation as O;
-    use faultline::sim::network::Network;
-    use faultline::sim::rng::{Purpose, RngStream};
-    use faultline::sim::{NodeStatus, Observer, SimTime, TraceEvent, WorldView};
+    use faultline::sim::{Observer, SimTime, TraceEvent, WorldView};
     let protocol = Lock {
         variant: LockVariant::LeaseFencing,
         lease: SimDuration::from_millis(400),
@@ -181,14 +179,7 @@ fn a_delayed_grant_does_not_make_the_newer_holder_look_stale() {
         work: SimDuration::from_millis(10),
         retry: SimDuration::from_millis(80),
     };
-    let network = NetworkConfig {
-        latency: Latency::Constant(SimDuration::ZERO),
-        drop: 0.0,
-        duplicate: 0.0,
-        fifo: false,
-    };
-    let network = Network::new(network, 7, RngStream::new(0, Purpose::Network));
-    let statuses = vec![NodeStatus::Up; 7];
+    let (network, statuses) = common::quiet_world(7);
     let world = WorldView {
         network: &network,
         statuses: &statuses,

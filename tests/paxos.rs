@@ -294,9 +294,7 @@ fn drop_observers<P: faultline::node::Protocol>(_observers: Observers<'_, P>) {}
 fn judge_of(
     events: &[(u64, u32, faultline::protocols::paxos::PaxosObservation)],
 ) -> Vec<faultline::check::CheckReport> {
-    use faultline::sim::network::Network;
-    use faultline::sim::rng::{Purpose, RngStream};
-    use faultline::sim::{NodeStatus, Observer, SimTime, TraceEvent, WorldView};
+    use faultline::sim::{Observer, SimTime, TraceEvent, WorldView};
     let protocol = Paxos {
         proposers: vec![0],
         acceptors: vec![0, 1, 2],
@@ -306,14 +304,7 @@ fn judge_of(
         backoff_max: SimDuration::from_millis(10),
         variant: PaxosVariant::Correct,
     };
-    let network = NetworkConfig {
-        latency: Latency::Constant(SimDuration::ZERO),
-        drop: 0.0,
-        duplicate: 0.0,
-        fifo: false,
-    };
-    let network = Network::new(network, 3, RngStream::new(0, Purpose::Network));
-    let statuses = vec![NodeStatus::Up; 3];
+    let (network, statuses) = common::quiet_world(3);
     let world = WorldView {
         network: &network,
         statuses: &statuses,

@@ -383,17 +383,9 @@ impl<P: Protocol> Simulation<P> {
                 message: &message,
             },
         );
-        let slot = &mut self.nodes[to as usize];
-        let state = slot.state.as_mut().expect("an up node has state");
-        let mut context = Context::new(
-            to,
-            self.config.node_count,
-            slot.clock.local_at(self.now),
-            &mut slot.rng,
-            &mut self.commands,
-        );
-        self.protocol.on_message(state, &mut context, from, message);
-        self.apply_commands(to, observer);
+        self.dispatch(to, observer, |protocol, state, context| {
+            protocol.on_message(state, context, from, message)
+        });
     }
 
     fn timer_due(&mut self, node: NodeId, generation: u64, observer: &mut dyn Observer<P>) {
@@ -440,16 +432,30 @@ impl<P: Protocol> Simulation<P> {
                 timer: &entry.timer,
             },
         );
+        self.dispatch(node, observer, |protocol, state, context| {
+            protocol.on_timer(state, context, entry.timer)
+        });
+    }
+
+    /// Calls a handler of an up node with its state and its context, then
+    /// applies the commands it returned.
+    fn dispatch(
+        &mut self,
+        node: NodeId,
+        observer: &mut dyn Observer<P>,
+        handler: impl FnOnce(&P, &mut P::State, &mut Context<'_, P>),
+    ) {
         let slot = &mut self.nodes[node as usize];
         let state = slot.state.as_mut().expect("an up node has state");
+        let local_now = slot.clock.local_at(self.now);
         let mut context = Context::new(
             node,
             self.config.node_count,
-            slot.clock.local_at(self.now),
+            local_now,
             &mut slot.rng,
             &mut self.commands,
         );
-        self.protocol.on_timer(state, &mut context, entry.timer);
+        handler(&self.protocol, state, &mut context);
         self.apply_commands(node, observer);
     }
 

@@ -47,6 +47,29 @@ pub fn with_variant(file: &str, variant: &str) -> Scenario {
     scenario::parse(&text, file).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// A fully connected network and all-up statuses, for feeding a judge
+/// observations by hand: build `WorldView { network: &net, statuses: &up }`.
+pub fn quiet_world(
+    nodes: u32,
+) -> (
+    faultline::sim::network::Network,
+    Vec<faultline::sim::NodeStatus>,
+) {
+    use faultline::sim::rng::{Purpose, RngStream};
+    let config = NetworkConfig {
+        latency: Latency::Constant(faultline::sim::SimDuration::ZERO),
+        drop: 0.0,
+        duplicate: 0.0,
+        fifo: false,
+    };
+    let network =
+        faultline::sim::network::Network::new(config, nodes, RngStream::new(0, Purpose::Network));
+    (
+        network,
+        vec![faultline::sim::NodeStatus::Up; nodes as usize],
+    )
+}
+
 /// Every scenario file shipped in `scenarios/`, sorted.
 pub fn scenario_files() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(repo_path("scenarios"))
