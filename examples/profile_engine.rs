@@ -20,7 +20,13 @@ fn paxos() {
         panic!("paxos-nemesis.ron runs Paxos");
     };
     let started = std::time::Instant::now();
-    let runs = 20_000u64;
+    // `runs=N` overrides the count (smaller counts suit callgrind).
+    let runs = std::env::args()
+        .find_map(|a| {
+            a.strip_prefix("runs=")
+                .map(|n| n.parse().expect("runs=N takes a number"))
+        })
+        .unwrap_or(20_000u64);
     let mut messages = 0;
     for seed in 0..runs {
         let config = faultline::run::simulation_config(&scenario, seed);

@@ -33,7 +33,6 @@
 use crate::node::{Context, NodeId, Protocol};
 use crate::sim::time::{LocalTime, SimDuration};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 pub type Round = u64;
 /// Values are shared, not copied: a message, a promise and a persisted
@@ -157,7 +156,8 @@ enum Phase {
     Idle,
     Preparing {
         ballot: Ballot,
-        promises: BTreeMap<NodeId, Option<Proposal>>,
+        /// One entry per acceptor heard from (a duplicate replaces its entry).
+        promises: Vec<(NodeId, Option<Proposal>)>,
     },
     Accepting {
         ballot: Ballot,
@@ -170,8 +170,10 @@ pub struct PaxosState {
     /// The highest round seen in any ballot, so the next one is higher.
     round_seen: Round,
     phase: Phase,
-    /// Learner: acceptors that reported `Accepted` per ballot.
-    votes: BTreeMap<Ballot, Vec<NodeId>>,
+    /// Learner: every (ballot, acceptor) pair reported by `Accepted`, each
+    /// once. A flat list: a run sees few ballots, and scanning it is cheaper
+    /// than a map of lists.
+    votes: Vec<(Ballot, NodeId)>,
 }
 
 impl PaxosState {
@@ -225,7 +227,7 @@ impl Paxos {
             round_seen: durable.round,
             durable,
             phase: Phase::Idle,
-            votes: BTreeMap::new(),
+            votes: Vec::new(),
         };
         if state.durable.value.is_some() && state.durable.learned.is_none() {
             self.schedule_retry(ctx);
@@ -256,7 +258,7 @@ impl Paxos {
         };
         state.phase = Phase::Preparing {
             ballot,
-            promises: BTreeMap::new(),
+            promises: Vec::with_capacity(self.acceptors.len()),
         };
         ctx.observe(PaxosObservation::Prepare { ballot });
         for &acceptor in &self.acceptors {
@@ -283,15 +285,20 @@ impl Paxos {
         if *current != ballot || !self.is_acceptor(from) {
             return;
         }
-        promises.insert(from, accepted);
+        match promises.iter_mut().find(|(node, _)| *node == from) {
+            Some(entry) => entry.1 = accepted,
+            None => promises.push((from, accepted)),
+        }
         if promises.len() < self.quorum() {
             return;
         }
+        // Ties between equal ballots (possible only in the buggy variants)
+        // go to the highest acceptor id, whatever order promises came in.
         let highest = promises
-            .values()
-            .flatten()
-            .max_by_key(|(ballot, _)| *ballot)
-            .map(|(_, value)| value.clone());
+            .iter()
+            .filter_map(|(node, accepted)| accepted.as_ref().map(|proposal| (node, proposal)))
+            .max_by_key(|(node, (ballot, _))| (*ballot, **node))
+            .map(|(_, (_, value))| value.clone());
         let own = state
             .durable
             .value
@@ -336,11 +343,15 @@ impl Paxos {
         if !self.is_acceptor(from) {
             return;
         }
-        let voters = state.votes.entry(ballot).or_default();
-        if !voters.contains(&from) {
-            voters.push(from);
+        // Votes matter only until the learner has learned.
+        if state.durable.learned.is_some() {
+            return;
         }
-        if state.durable.learned.is_none() && voters.len() >= self.quorum() {
+        if !state.votes.contains(&(ballot, from)) {
+            state.votes.push((ballot, from));
+        }
+        let voters = state.votes.iter().filter(|(b, _)| *b == ballot).count();
+        if voters >= self.quorum() {
             state.durable.learned = Some((ballot, value.clone()));
             ctx.persist(state.durable.clone());
             ctx.observe(PaxosObservation::Learn { ballot, value });

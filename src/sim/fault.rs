@@ -60,21 +60,20 @@ pub enum Fault {
 }
 
 impl Fault {
-    /// The nodes this fault names, for range checks.
-    pub fn nodes(&self) -> Vec<NodeId> {
+    /// The first node this fault names that is not in `0..node_count`.
+    pub fn node_outside(&self, node_count: u32) -> Option<NodeId> {
+        let outside = |node: &NodeId| *node >= node_count;
         match self {
-            Fault::Partition { groups } => groups.iter().flatten().copied().collect(),
-            Fault::Heal => Vec::new(),
+            Fault::Partition { groups } => groups.iter().flatten().copied().find(outside),
+            Fault::Heal => None,
             Fault::CutLink { from, to }
             | Fault::RestoreLink { from, to }
-            | Fault::DegradeLink { from, to, .. } => {
-                vec![*from, *to]
-            }
+            | Fault::DegradeLink { from, to, .. } => [*from, *to].into_iter().find(outside),
             Fault::Crash { node }
             | Fault::Restart { node }
             | Fault::Pause { node, .. }
             | Fault::ClockDrift { node, .. }
-            | Fault::ClockJump { node, .. } => vec![*node],
+            | Fault::ClockJump { node, .. } => Some(*node).filter(outside),
         }
     }
 }
@@ -122,12 +121,7 @@ pub fn validate_schedule(
                 scheduled.at, end
             ));
         }
-        if let Some(node) = scheduled
-            .fault
-            .nodes()
-            .into_iter()
-            .find(|&n| n >= node_count)
-        {
+        if let Some(node) = scheduled.fault.node_outside(node_count) {
             return error(format!(
                 "node {node} does not exist (nodes are 0..={})",
                 node_count - 1

@@ -18,7 +18,6 @@ use super::time::{SimDuration, SimTime};
 use crate::node::NodeId;
 use petgraph::matrix_graph::{DiMatrix, NodeIndex};
 use serde::Serialize;
-use std::collections::BTreeSet;
 
 /// Per-message latency, drawn independently for every message (and every
 /// duplicate), which is what reorders messages on non-FIFO links.
@@ -164,9 +163,11 @@ pub struct Network {
     node_count: u32,
     /// Current connectivity: edge a -> b present means a can reach b.
     links: DiMatrix<(), ()>,
-    /// Partition groups; `None` means fully connected.
-    groups: Option<Vec<Vec<NodeId>>>,
-    cuts: BTreeSet<(NodeId, NodeId)>,
+    /// Per directed link (`from * node_count + to`): whether the partition
+    /// puts both ends in a common group. All true when there is no partition.
+    grouped: Vec<bool>,
+    /// Per directed link: whether a one-way cut is in force.
+    cut: Vec<bool>,
     /// Active overrides with their ids; the latest matching one wins.
     overrides: Vec<(u64, LinkOverride)>,
     /// Per directed link, the latest arrival scheduled (for FIFO links).
@@ -176,6 +177,7 @@ pub struct Network {
 
 impl Network {
     pub fn new(config: NetworkConfig, node_count: u32, rng: RngStream) -> Self {
+        let link_count = (node_count as usize) * (node_count as usize);
         let mut links = DiMatrix::with_capacity(node_count as usize);
         for _ in 0..node_count {
             links.add_node(());
@@ -184,10 +186,10 @@ impl Network {
             config,
             node_count,
             links,
-            groups: None,
-            cuts: BTreeSet::new(),
+            grouped: vec![true; link_count],
+            cut: vec![false; link_count],
             overrides: Vec::new(),
-            arrival_last: vec![SimTime::ZERO; (node_count as usize) * (node_count as usize)],
+            arrival_last: vec![SimTime::ZERO; link_count],
             rng,
         };
         network.rebuild_links();
@@ -211,24 +213,34 @@ impl Network {
         &self.links
     }
 
-    pub fn partition(&mut self, groups: Vec<Vec<NodeId>>) {
-        self.groups = Some(groups);
+    pub fn partition(&mut self, groups: &[Vec<NodeId>]) {
+        self.grouped.fill(false);
+        for group in groups {
+            for &from in group {
+                for &to in group {
+                    let index = self.link_index(from, to);
+                    self.grouped[index] = true;
+                }
+            }
+        }
         self.rebuild_links();
     }
 
     pub fn heal(&mut self) {
-        self.groups = None;
-        self.cuts.clear();
+        self.grouped.fill(true);
+        self.cut.fill(false);
         self.rebuild_links();
     }
 
     pub fn cut(&mut self, from: NodeId, to: NodeId) {
-        self.cuts.insert((from, to));
+        let index = self.link_index(from, to);
+        self.cut[index] = true;
         self.rebuild_link(from, to);
     }
 
     pub fn restore(&mut self, from: NodeId, to: NodeId) {
-        self.cuts.remove(&(from, to));
+        let index = self.link_index(from, to);
+        self.cut[index] = false;
         self.rebuild_link(from, to);
     }
 
@@ -240,25 +252,25 @@ impl Network {
         self.overrides.retain(|(override_id, _)| *override_id != id);
     }
 
-    fn grouped_together(&self, a: NodeId, b: NodeId) -> bool {
-        match &self.groups {
-            None => true,
-            Some(groups) => groups
-                .iter()
-                .any(|group| group.contains(&a) && group.contains(&b)),
-        }
+    fn link_index(&self, from: NodeId, to: NodeId) -> usize {
+        from as usize * self.node_count as usize + to as usize
     }
 
+    /// Brings the graph's edge `from -> to` in line with the two layers,
+    /// touching the graph only if the edge changes.
     fn rebuild_link(&mut self, from: NodeId, to: NodeId) {
         if from == to {
             return;
         }
-        let up = self.grouped_together(from, to) && !self.cuts.contains(&(from, to));
+        let index = self.link_index(from, to);
+        let up = self.grouped[index] && !self.cut[index];
         let (a, b) = (NodeIndex::new(from as usize), NodeIndex::new(to as usize));
-        if up {
-            self.links.update_edge(a, b, ());
-        } else if self.links.has_edge(a, b) {
-            self.links.remove_edge(a, b);
+        if up != self.links.has_edge(a, b) {
+            if up {
+                self.links.add_edge(a, b, ());
+            } else {
+                self.links.remove_edge(a, b);
+            }
         }
     }
 
@@ -294,7 +306,7 @@ impl Network {
         if self.config.fifo && !lost {
             // Equal arrival times keep send order because the queue breaks ties
             // by insertion sequence.
-            let slot = from as usize * self.node_count as usize + to as usize;
+            let slot = self.link_index(from, to);
             arrival = arrival.max(self.arrival_last[slot]);
             self.arrival_last[slot] = arrival;
             if let Some(copy) = duplicate_arrival.as_mut() {
@@ -331,7 +343,7 @@ mod tests {
     #[test]
     fn partition_cuts_across_groups_only() {
         let mut net = network(5, false);
-        net.partition(vec![vec![0, 1], vec![2, 3, 4]]);
+        net.partition(&[vec![0, 1], vec![2, 3, 4]]);
         assert!(net.link_up(0, 1) && net.link_up(1, 0) && net.link_up(2, 4));
         assert!(!net.link_up(0, 2) && !net.link_up(4, 1));
         net.heal();
@@ -341,7 +353,7 @@ mod tests {
     #[test]
     fn a_bridge_reaches_both_sides_which_do_not_reach_each_other() {
         let mut net = network(5, false);
-        net.partition(vec![vec![0, 1, 2], vec![2, 3, 4]]);
+        net.partition(&[vec![0, 1, 2], vec![2, 3, 4]]);
         assert!(net.link_up(2, 0) && net.link_up(2, 4) && net.link_up(0, 2) && net.link_up(4, 2));
         assert!(!net.link_up(0, 4) && !net.link_up(3, 1));
     }
@@ -351,7 +363,7 @@ mod tests {
         let mut net = network(3, false);
         net.cut(0, 2);
         assert!(!net.link_up(0, 2) && net.link_up(2, 0));
-        net.partition(vec![vec![0, 1, 2]]);
+        net.partition(&[vec![0, 1, 2]]);
         assert!(!net.link_up(0, 2));
         net.restore(0, 2);
         assert!(net.link_up(0, 2));

@@ -31,9 +31,9 @@ impl<E> EventQueue<E> {
     /// an engine invariant violation (a runaway protocol or a bug), not a slowdown.
     pub fn new(pending_max: usize) -> Self {
         EventQueue {
-            heap: BinaryHeap::with_capacity(1024),
-            slots: Vec::with_capacity(1024),
-            slots_free: Vec::new(),
+            heap: BinaryHeap::with_capacity(256),
+            slots: Vec::with_capacity(256),
+            slots_free: Vec::with_capacity(256),
             sequence_next: 0,
             pending_max,
             pending_high_water: 0,

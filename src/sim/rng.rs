@@ -61,13 +61,18 @@ impl RngStream {
     /// `bound` must be positive.
     pub fn below(&mut self, bound: u64) -> u64 {
         assert!(bound > 0, "RngStream::below needs a positive bound");
-        let threshold = bound.wrapping_neg() % bound;
-        loop {
-            let product = u128::from(self.next_u64()) * u128::from(bound);
-            if (product as u64) >= threshold {
-                return (product >> 64) as u64;
+        let mut product = u128::from(self.next_u64()) * u128::from(bound);
+        // The rejection threshold, (2^64 - bound) mod bound, is below `bound`,
+        // so a low word at or above `bound` is accepted without the division.
+        // Same acceptance rule as computing the threshold every time, hence
+        // the same numbers; only the common case is cheaper.
+        if (product as u64) < bound {
+            let threshold = bound.wrapping_neg() % bound;
+            while (product as u64) < threshold {
+                product = u128::from(self.next_u64()) * u128::from(bound);
             }
         }
+        (product >> 64) as u64
     }
 
     /// A uniform integer in `low..=high`.

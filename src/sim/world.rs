@@ -553,11 +553,22 @@ impl<P: Protocol> Simulation<P> {
     }
 
     fn apply_fault(&mut self, index: usize, observer: &mut dyn Observer<P>) {
-        let fault = self.config.faults[index].fault.clone();
-        match fault {
-            Fault::Partition { groups } => {
-                self.network.partition(groups.clone());
-                self.emit(observer, TraceEvent::Partition { groups: &groups });
+        // Borrowed from the schedule, which is put back below, rather than cloned.
+        let faults = std::mem::take(&mut self.config.faults);
+        self.apply_scheduled_fault(index, &faults[index].fault, observer);
+        self.config.faults = faults;
+    }
+
+    fn apply_scheduled_fault(
+        &mut self,
+        index: usize,
+        fault: &Fault,
+        observer: &mut dyn Observer<P>,
+    ) {
+        match *fault {
+            Fault::Partition { ref groups } => {
+                self.network.partition(groups);
+                self.emit(observer, TraceEvent::Partition { groups });
             }
             Fault::Heal => {
                 self.network.heal();
@@ -624,7 +635,7 @@ impl<P: Protocol> Simulation<P> {
                 to,
                 duration,
                 drop,
-                latency,
+                ref latency,
             } => {
                 let id = index as u64;
                 let link_override = super::network::LinkOverride {
