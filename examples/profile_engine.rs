@@ -14,7 +14,11 @@ impl<P: Protocol> Observer<P> for Nothing {
 
 /// 20,000 complete Paxos runs of `scenarios/paxos-nemesis.ron`, one seed each.
 fn paxos() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/paxos-nemesis.ron");
+    let path = std::env::args()
+        .find_map(|a| a.strip_prefix("file=").map(std::path::PathBuf::from))
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/paxos-nemesis.ron")
+        });
     let scenario = scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
     let ProtocolSpec::Paxos(protocol) = scenario.protocol.clone() else {
         panic!("paxos-nemesis.ron runs Paxos");

@@ -2,23 +2,39 @@
 //! slab of payloads. Two events at the same instant always pop in the order they
 //! were pushed, so the order of a run never depends on heap internals.
 //!
-//! Payloads live in the slab and only 24-byte keys move during sift operations;
+//! Payloads live in the slab and only 16-byte keys move during sift operations;
 //! freed slots are reused, so memory follows the number of *pending* events,
 //! never the number of events a run has processed.
+//!
+//! A key packs the time (64 bits), the insertion sequence (40 bits) and the
+//! slab slot (24 bits) into one `u128`, so ordering keys is ordering integers:
+//! by time, then by sequence (unique, so the slot never decides anything).
 
 use super::time::SimTime;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Key {
-    time: SimTime,
-    sequence: u64,
-    slot: u32,
+const SLOT_BITS: u32 = 24;
+const SEQUENCE_BITS: u32 = 40;
+/// The most events that can be pending at once (slots are 24 bits).
+pub const PENDING_LIMIT: usize = 1 << SLOT_BITS;
+/// The most events a queue can ever take (sequences are 40 bits).
+const SEQUENCE_LIMIT: u64 = 1 << SEQUENCE_BITS;
+
+fn key(time: SimTime, sequence: u64, slot: u32) -> u128 {
+    (u128::from(time.as_nanos()) << 64) | u128::from(sequence << SLOT_BITS | u64::from(slot))
+}
+
+fn key_time(key: u128) -> SimTime {
+    SimTime::from_nanos((key >> 64) as u64)
+}
+
+fn key_slot(key: u128) -> usize {
+    (key as u64 & ((1 << SLOT_BITS) - 1)) as usize
 }
 
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Reverse<Key>>,
+    heap: BinaryHeap<Reverse<u128>>,
     slots: Vec<Option<E>>,
     slots_free: Vec<u32>,
     sequence_next: u64,
@@ -30,6 +46,10 @@ impl<E> EventQueue<E> {
     /// A queue that holds at most `pending_max` events at once; pushing more is
     /// an engine invariant violation (a runaway protocol or a bug), not a slowdown.
     pub fn new(pending_max: usize) -> Self {
+        assert!(
+            pending_max <= PENDING_LIMIT,
+            "pending_max {pending_max} exceeds the queue's limit of {PENDING_LIMIT}"
+        );
         EventQueue {
             heap: BinaryHeap::with_capacity(256),
             slots: Vec::with_capacity(256),
@@ -55,31 +75,31 @@ impl<E> EventQueue<E> {
             }
             None => {
                 self.slots.push(Some(event));
-                u32::try_from(self.slots.len() - 1).expect("event slab exceeds u32 slots")
+                // Below PENDING_LIMIT: the slab never holds more than pending_max.
+                (self.slots.len() - 1) as u32
             }
         };
         let sequence = self.sequence_next;
+        assert!(
+            sequence < SEQUENCE_LIMIT,
+            "event queue took {SEQUENCE_LIMIT} events"
+        );
         self.sequence_next += 1;
-        self.heap.push(Reverse(Key {
-            time,
-            sequence,
-            slot,
-        }));
+        self.heap.push(Reverse(key(time, sequence, slot)));
         self.pending_high_water = self.pending_high_water.max(self.heap.len());
     }
 
     /// The time of the next event, if any.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|Reverse(key)| key.time)
+        self.heap.peek().map(|Reverse(key)| key_time(*key))
     }
 
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let Reverse(key) = self.heap.pop()?;
-        let event = self.slots[key.slot as usize]
-            .take()
-            .expect("queued slot is occupied");
-        self.slots_free.push(key.slot);
-        Some((key.time, event))
+        let slot = key_slot(key);
+        let event = self.slots[slot].take().expect("queued slot is occupied");
+        self.slots_free.push(slot as u32);
+        Some((key_time(key), event))
     }
 
     pub fn len(&self) -> usize {

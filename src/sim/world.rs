@@ -51,10 +51,18 @@ pub struct RunReport {
     pub stopped_early: Option<String>,
 }
 
+/// What the run loop does next. Node starts and scheduled faults are known
+/// in advance and already in order, so they are read from their lists rather
+/// than pushed through the queue; `next` merges the three sources in exactly
+/// the order a single queue would give (see there).
+enum Next<P: Protocol> {
+    Start { node: NodeId },
+    Fault { index: usize },
+    Queued(Event<P>),
+}
+
+/// Events scheduled while the run goes on.
 enum Event<P: Protocol> {
-    Start {
-        node: NodeId,
-    },
     Deliver {
         from: NodeId,
         to: NodeId,
@@ -64,9 +72,6 @@ enum Event<P: Protocol> {
     Timer {
         node: NodeId,
         generation: u64,
-    },
-    Fault {
-        index: usize,
     },
     Resume {
         node: NodeId,
@@ -121,6 +126,10 @@ pub struct Simulation<P: Protocol> {
     end: SimTime,
     stats: MessageStats,
     queue_events: u64,
+    /// Nodes started so far (all start at time zero, in node order).
+    started: u32,
+    /// The next scheduled fault to apply.
+    fault_next: usize,
     /// Counted in `emit`, behind a `Cell` because `emit` borrows `self` shared.
     events: std::cell::Cell<u64>,
     message_id_next: u64,
@@ -158,16 +167,7 @@ impl<P: Protocol> Simulation<P> {
                 pause_until: SimTime::ZERO,
             })
             .collect();
-        let mut queue = EventQueue::new(config.pending_max);
-        // Every node starts at time zero before any fault, so a fault at time
-        // zero (a crash, a pause, a drifting clock) applies to a started node.
-        for node in 0..config.node_count {
-            queue.push(SimTime::ZERO, Event::Start { node });
-        }
-        // At equal times, faults precede whatever nodes schedule later.
-        for (index, scheduled) in config.faults.iter().enumerate() {
-            queue.push(scheduled.at, Event::Fault { index });
-        }
+        let queue = EventQueue::new(config.pending_max);
         Simulation {
             protocol,
             end: SimTime::ZERO.after(config.duration),
@@ -179,6 +179,8 @@ impl<P: Protocol> Simulation<P> {
             now: SimTime::ZERO,
             stats: MessageStats::default(),
             queue_events: 0,
+            started: 0,
+            fault_next: 0,
             events: std::cell::Cell::new(0),
             message_id_next: 0,
             generation_next: 0,
@@ -194,7 +196,7 @@ impl<P: Protocol> Simulation<P> {
     /// Runs to the end of the configured duration (or the event limit).
     pub fn run(mut self, observer: &mut dyn Observer<P>) -> RunReport {
         let mut stopped_early = None;
-        while let Some(time) = self.queue.peek_time() {
+        while let Some(time) = self.next_time() {
             if time > self.end {
                 break;
             }
@@ -205,7 +207,6 @@ impl<P: Protocol> Simulation<P> {
                 ));
                 break;
             }
-            let (time, event) = self.queue.pop().expect("peeked event exists");
             assert!(
                 time >= self.now,
                 "time went backwards: {} after {}",
@@ -214,7 +215,8 @@ impl<P: Protocol> Simulation<P> {
             );
             self.now = time;
             self.queue_events += 1;
-            self.handle(event, observer);
+            let next = self.next();
+            self.handle(next, observer);
         }
         if stopped_early.is_none() {
             self.now = self.end;
@@ -264,9 +266,45 @@ impl<P: Protocol> Simulation<P> {
         observer.observe(self.now, &event, &world);
     }
 
-    fn handle(&mut self, event: Event<P>, observer: &mut dyn Observer<P>) {
-        match event {
-            Event::Start { node } => {
+    /// The time of the next event from any source, if there is one.
+    fn next_time(&self) -> Option<SimTime> {
+        if self.started < self.config.node_count {
+            return Some(SimTime::ZERO);
+        }
+        let fault = self.config.faults.get(self.fault_next).map(|f| f.at);
+        match (fault, self.queue.peek_time()) {
+            (Some(fault), Some(queued)) => Some(fault.min(queued)),
+            (fault, queued) => fault.or(queued),
+        }
+    }
+
+    /// Takes the next event, in the order one queue holding everything would
+    /// give if it were filled with the node starts, then the faults, before
+    /// the run began: every node starts at time zero before any fault (so a
+    /// fault at time zero applies to a started node), and a fault precedes
+    /// anything scheduled during the run for the same instant.
+    fn next(&mut self) -> Next<P> {
+        if self.started < self.config.node_count {
+            self.started += 1;
+            return Next::Start {
+                node: self.started - 1,
+            };
+        }
+        let fault = self.config.faults.get(self.fault_next).map(|f| f.at);
+        match (fault, self.queue.peek_time()) {
+            (Some(fault), queued) if queued.is_none_or(|queued| fault <= queued) => {
+                self.fault_next += 1;
+                Next::Fault {
+                    index: self.fault_next - 1,
+                }
+            }
+            _ => Next::Queued(self.queue.pop().expect("a queued event is due").1),
+        }
+    }
+
+    fn handle(&mut self, next: Next<P>, observer: &mut dyn Observer<P>) {
+        let event = match next {
+            Next::Start { node } => {
                 assert_eq!(
                     self.statuses[node as usize],
                     NodeStatus::Up,
@@ -274,7 +312,12 @@ impl<P: Protocol> Simulation<P> {
                 );
                 self.emit(observer, TraceEvent::Start { node });
                 self.start_node(node, false, observer);
+                return;
             }
+            Next::Fault { index } => return self.apply_fault(index, observer),
+            Next::Queued(event) => event,
+        };
+        match event {
             Event::Deliver {
                 from,
                 to,
@@ -282,7 +325,6 @@ impl<P: Protocol> Simulation<P> {
                 message,
             } => self.deliver(from, to, id, message, observer),
             Event::Timer { node, generation } => self.timer_due(node, generation, observer),
-            Event::Fault { index } => self.apply_fault(index, observer),
             Event::Resume { node, pause } => self.resume(node, pause, observer),
             Event::DegradeEnd { id, from, to } => {
                 self.network.remove_override(id);
