@@ -47,20 +47,32 @@ pub trait Protocol {
 /// What a handler asks the engine to do, applied in order after it returns.
 #[derive(Debug)]
 pub enum Command<P: Protocol + ?Sized> {
-    Send { to: NodeId, message: P::Message },
-    SetTimer { timer: P::Timer, after: SimDuration },
-    CancelTimer { timer: P::Timer },
+    Send {
+        to: NodeId,
+        message: P::Message,
+    },
+    SetTimer {
+        timer: P::Timer,
+        after: SimDuration,
+    },
+    CancelTimer {
+        timer: P::Timer,
+    },
     Observe(P::Observation),
-    Persist(P::Durable),
+    /// The handler saved durable state. The state itself is already in
+    /// place (nothing can happen to a node in the middle of a handler); the
+    /// command marks where in the handler's output it was saved.
+    Persist,
 }
 
 /// A handler's view of its node: who it is, what its local clock reads, its own
-/// random stream, and a buffer for its commands.
+/// random stream, its durable storage, and a buffer for its commands.
 pub struct Context<'a, P: Protocol + ?Sized> {
     node: NodeId,
     node_count: u32,
     now: LocalTime,
     rng: &'a mut RngStream,
+    durable: &'a mut P::Durable,
     commands: &'a mut Vec<Command<P>>,
 }
 
@@ -71,6 +83,7 @@ impl<'a, P: Protocol + ?Sized> Context<'a, P> {
         node_count: u32,
         now: LocalTime,
         rng: &'a mut RngStream,
+        durable: &'a mut P::Durable,
         commands: &'a mut Vec<Command<P>>,
     ) -> Self {
         Context {
@@ -78,6 +91,7 @@ impl<'a, P: Protocol + ?Sized> Context<'a, P> {
             node_count,
             now,
             rng,
+            durable,
             commands,
         }
     }
@@ -138,6 +152,7 @@ impl<'a, P: Protocol + ?Sized> Context<'a, P> {
     /// Saves durable state. It takes effect before any later command of the
     /// same handler, so "persist, then reply" is safe against crashes.
     pub fn persist(&mut self, durable: P::Durable) {
-        self.commands.push(Command::Persist(durable));
+        *self.durable = durable;
+        self.commands.push(Command::Persist);
     }
 }

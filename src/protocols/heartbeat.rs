@@ -201,11 +201,13 @@ mod tests {
         let heartbeat = protocol();
         let mut rng = RngStream::new(0, Purpose::Node(0));
         let mut commands = Vec::new();
+        let mut durable = ();
         let mut state = heartbeat.on_start(&mut Context::new(
             0,
             3,
             LocalTime::from_nanos(0),
             &mut rng,
+            &mut durable,
             &mut commands,
         ));
         commands.clear();
@@ -213,13 +215,13 @@ mod tests {
         let at = |ms: u64| LocalTime::from_nanos(ms * 1_000_000);
         heartbeat.on_message(
             &mut state,
-            &mut Context::new(0, 3, at(400), &mut rng, &mut commands),
+            &mut Context::new(0, 3, at(400), &mut rng, &mut durable, &mut commands),
             1,
             Ping { beat: 1 },
         );
         heartbeat.on_timer(
             &mut state,
-            &mut Context::new(0, 3, at(600), &mut rng, &mut commands),
+            &mut Context::new(0, 3, at(600), &mut rng, &mut durable, &mut commands),
             Tick::Tick,
         );
         let observed: Vec<Suspicion> = commands
@@ -237,7 +239,7 @@ mod tests {
         commands.clear();
         heartbeat.on_message(
             &mut state,
-            &mut Context::new(0, 3, at(700), &mut rng, &mut commands),
+            &mut Context::new(0, 3, at(700), &mut rng, &mut durable, &mut commands),
             2,
             Ping { beat: 9 },
         );
@@ -252,17 +254,26 @@ mod tests {
         let heartbeat = protocol();
         let mut rng = RngStream::new(0, Purpose::Node(1));
         let mut commands = Vec::new();
+        let mut durable = ();
         let mut state = heartbeat.on_start(&mut Context::new(
             1,
             4,
             LocalTime::from_nanos(0),
             &mut rng,
+            &mut durable,
             &mut commands,
         ));
         commands.clear();
         heartbeat.on_timer(
             &mut state,
-            &mut Context::new(1, 4, LocalTime::from_nanos(0), &mut rng, &mut commands),
+            &mut Context::new(
+                1,
+                4,
+                LocalTime::from_nanos(0),
+                &mut rng,
+                &mut durable,
+                &mut commands,
+            ),
             Tick::Tick,
         );
         let sent: Vec<NodeId> = commands

@@ -65,7 +65,16 @@ pub fn generate(
     let busy = explicit_busy_windows(node_count, explicit);
     let mut down_until: Vec<SimTime> = vec![SimTime::ZERO; node_count as usize];
     let mut network_free_at = SimTime::ZERO;
-    let mut generated = Vec::new();
+    // Explicit faults first, so that the stable sort below keeps them before
+    // generated ones at equal times. At most two faults per attempt.
+    let attempts_max = config.until.since(config.from.min(config.until)).as_nanos()
+        / config.interval_min.as_nanos().max(NANOS_PER_MILLI)
+        + 1;
+    let mut generated: Vec<ScheduledFault> =
+        Vec::with_capacity(explicit.len() + 2 * attempts_max.min(10_000) as usize);
+    generated.extend_from_slice(explicit);
+    // Scratch space for shuffling node ids, reused by every network fault.
+    let mut shuffled: Vec<NodeId> = Vec::with_capacity(node_count as usize);
     let mut at = config.from;
     // One attempt per interval: the number of draws is bounded by the window.
     loop {
@@ -103,13 +112,14 @@ pub fn generate(
                 if down_now >= config.nodes_down_max {
                     continue;
                 }
-                let candidates: Vec<NodeId> = (0..node_count)
-                    .filter(|&n| node_is_free(n, &down_until))
-                    .collect();
-                if candidates.is_empty() {
+                let mut candidates = (0..node_count).filter(|&n| node_is_free(n, &down_until));
+                let count = candidates.clone().count();
+                if count == 0 {
                     continue;
                 }
-                let node = candidates[rng.index(candidates.len())];
+                let node = candidates
+                    .nth(rng.index(count))
+                    .expect("the index is below the count");
                 down_until[node as usize] = end;
                 if kind == NemesisKind::Crash {
                     push(&mut generated, at, Fault::Crash { node });
@@ -140,7 +150,8 @@ pub fn generate(
                 if network_free_at > at || node_count < 2 {
                     continue;
                 }
-                let Some(start_fault) = network_fault(network_kind, node_count, span, &mut rng)
+                let Some(start_fault) =
+                    network_fault(network_kind, node_count, span, &mut rng, &mut shuffled)
                 else {
                     continue;
                 };
@@ -160,11 +171,9 @@ pub fn generate(
             }
         }
     }
-    let mut merged: Vec<ScheduledFault> = explicit.to_vec();
-    merged.extend(generated);
     // Stable: explicit faults keep their place before generated ones at equal times.
-    merged.sort_by_key(|scheduled| scheduled.at);
-    merged
+    generated.sort_by_key(|scheduled| scheduled.at);
+    generated
 }
 
 fn network_fault(
@@ -172,9 +181,11 @@ fn network_fault(
     node_count: u32,
     span: SimDuration,
     rng: &mut RngStream,
+    nodes: &mut Vec<NodeId>,
 ) -> Option<Fault> {
-    let mut nodes: Vec<NodeId> = (0..node_count).collect();
-    rng.shuffle(&mut nodes);
+    nodes.clear();
+    nodes.extend(0..node_count);
+    rng.shuffle(nodes);
     match kind {
         NemesisKind::Partition => {
             let cut = 1 + rng.index(node_count as usize - 1);

@@ -45,6 +45,7 @@ pub enum Latency {
 impl Latency {
     /// Draws one latency. Always consumes the same number of draws for a given
     /// variant, so changing parameters never shifts the rest of the stream.
+    #[inline]
     pub fn sample(&self, rng: &mut RngStream) -> SimDuration {
         match *self {
             Latency::Constant(latency) => latency,

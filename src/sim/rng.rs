@@ -53,12 +53,14 @@ impl RngStream {
         RngStream { chacha }
     }
 
+    #[inline]
     pub fn next_u64(&mut self) -> u64 {
         self.chacha.next_u64()
     }
 
     /// A uniform integer in `0..bound` (Lemire's multiply-and-reject, unbiased).
     /// `bound` must be positive.
+    #[inline]
     pub fn below(&mut self, bound: u64) -> u64 {
         assert!(bound > 0, "RngStream::below needs a positive bound");
         let mut product = u128::from(self.next_u64()) * u128::from(bound);
@@ -76,6 +78,7 @@ impl RngStream {
     }
 
     /// A uniform integer in `low..=high`.
+    #[inline]
     pub fn between(&mut self, low: u64, high: u64) -> u64 {
         assert!(low <= high, "RngStream::between: low {low} > high {high}");
         match (high - low).checked_add(1) {
@@ -85,12 +88,14 @@ impl RngStream {
     }
 
     /// A uniform float in `[0, 1)` with 53 bits of precision.
+    #[inline]
     pub fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
     /// True with probability `probability`. Always consumes exactly one draw,
     /// so changing a probability never shifts the rest of the stream.
+    #[inline]
     pub fn chance(&mut self, probability: f64) -> bool {
         let draw = self.unit();
         draw < probability

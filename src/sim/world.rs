@@ -194,7 +194,7 @@ impl<P: Protocol> Simulation<P> {
     }
 
     /// Runs to the end of the configured duration (or the event limit).
-    pub fn run(mut self, observer: &mut dyn Observer<P>) -> RunReport {
+    pub fn run<O: Observer<P> + ?Sized>(mut self, observer: &mut O) -> RunReport {
         let mut stopped_early = None;
         while let Some(time) = self.next_time() {
             if time > self.end {
@@ -257,7 +257,7 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
-    fn emit(&self, observer: &mut dyn Observer<P>, event: TraceEvent<'_, P>) {
+    fn emit<O: Observer<P> + ?Sized>(&self, observer: &mut O, event: TraceEvent<'_, P>) {
         let world = WorldView {
             network: &self.network,
             statuses: &self.statuses,
@@ -302,7 +302,7 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
-    fn handle(&mut self, next: Next<P>, observer: &mut dyn Observer<P>) {
+    fn handle<O: Observer<P> + ?Sized>(&mut self, next: Next<P>, observer: &mut O) {
         let event = match next {
             Next::Start { node } => {
                 assert_eq!(
@@ -333,18 +333,26 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
-    fn start_node(&mut self, node: NodeId, restart: bool, observer: &mut dyn Observer<P>) {
+    fn start_node<O: Observer<P> + ?Sized>(
+        &mut self,
+        node: NodeId,
+        restart: bool,
+        observer: &mut O,
+    ) {
         let slot = &mut self.nodes[node as usize];
         debug_assert!(slot.state.is_none() && slot.timers.is_empty());
+        // What the node had persisted; it persists anew through the context.
+        let durable = restart.then(|| slot.durable.clone());
         let mut context = Context::new(
             node,
             self.config.node_count,
             slot.clock.local_at(self.now),
             &mut slot.rng,
+            &mut slot.durable,
             &mut self.commands,
         );
-        let state = if restart {
-            self.protocol.on_restart(&mut context, &slot.durable)
+        let state = if let Some(durable) = durable {
+            self.protocol.on_restart(&mut context, &durable)
         } else {
             self.protocol.on_start(&mut context)
         };
@@ -352,13 +360,13 @@ impl<P: Protocol> Simulation<P> {
         self.apply_commands(node, observer);
     }
 
-    fn deliver(
+    fn deliver<O: Observer<P> + ?Sized>(
         &mut self,
         from: NodeId,
         to: NodeId,
         id: u64,
         message: P::Message,
-        observer: &mut dyn Observer<P>,
+        observer: &mut O,
     ) {
         if !self.network.link_up(from, to) {
             self.drop_message(from, to, id, DropReason::LinkDown, observer);
@@ -382,13 +390,13 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
-    fn drop_message(
+    fn drop_message<O: Observer<P> + ?Sized>(
         &mut self,
         from: NodeId,
         to: NodeId,
         id: u64,
         reason: DropReason,
-        observer: &mut dyn Observer<P>,
+        observer: &mut O,
     ) {
         self.stats.record_drop(reason);
         self.emit(
@@ -402,13 +410,13 @@ impl<P: Protocol> Simulation<P> {
         );
     }
 
-    fn handle_message(
+    fn handle_message<O: Observer<P> + ?Sized>(
         &mut self,
         from: NodeId,
         to: NodeId,
         id: u64,
         message: P::Message,
-        observer: &mut dyn Observer<P>,
+        observer: &mut O,
     ) {
         assert_eq!(
             self.statuses[to as usize],
@@ -430,7 +438,12 @@ impl<P: Protocol> Simulation<P> {
         });
     }
 
-    fn timer_due(&mut self, node: NodeId, generation: u64, observer: &mut dyn Observer<P>) {
+    fn timer_due<O: Observer<P> + ?Sized>(
+        &mut self,
+        node: NodeId,
+        generation: u64,
+        observer: &mut O,
+    ) {
         let slot = &mut self.nodes[node as usize];
         let Some(entry) = slot
             .timers
@@ -455,7 +468,12 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
-    fn fire_timer(&mut self, node: NodeId, generation: u64, observer: &mut dyn Observer<P>) {
+    fn fire_timer<O: Observer<P> + ?Sized>(
+        &mut self,
+        node: NodeId,
+        generation: u64,
+        observer: &mut O,
+    ) {
         let slot = &mut self.nodes[node as usize];
         let Some(position) = slot
             .timers
@@ -481,10 +499,10 @@ impl<P: Protocol> Simulation<P> {
 
     /// Calls a handler of an up node with its state and its context, then
     /// applies the commands it returned.
-    fn dispatch(
+    fn dispatch<O: Observer<P> + ?Sized>(
         &mut self,
         node: NodeId,
-        observer: &mut dyn Observer<P>,
+        observer: &mut O,
         handler: impl FnOnce(&P, &mut P::State, &mut Context<'_, P>),
     ) {
         let slot = &mut self.nodes[node as usize];
@@ -495,13 +513,14 @@ impl<P: Protocol> Simulation<P> {
             self.config.node_count,
             local_now,
             &mut slot.rng,
+            &mut slot.durable,
             &mut self.commands,
         );
         handler(&self.protocol, state, &mut context);
         self.apply_commands(node, observer);
     }
 
-    fn apply_commands(&mut self, node: NodeId, observer: &mut dyn Observer<P>) {
+    fn apply_commands<O: Observer<P> + ?Sized>(&mut self, node: NodeId, observer: &mut O) {
         let mut commands = std::mem::take(&mut self.commands);
         for command in commands.drain(..) {
             match command {
@@ -532,22 +551,19 @@ impl<P: Protocol> Simulation<P> {
                         },
                     );
                 }
-                Command::Persist(durable) => {
-                    self.nodes[node as usize].durable = durable;
-                    self.emit(observer, TraceEvent::Persist { node });
-                }
+                Command::Persist => self.emit(observer, TraceEvent::Persist { node }),
             }
         }
         // Hand the (empty) buffer back so its allocation is reused.
         self.commands = commands;
     }
 
-    fn send(
+    fn send<O: Observer<P> + ?Sized>(
         &mut self,
         from: NodeId,
         to: NodeId,
         message: P::Message,
-        observer: &mut dyn Observer<P>,
+        observer: &mut O,
     ) {
         assert!(
             to < self.config.node_count,
@@ -594,18 +610,18 @@ impl<P: Protocol> Simulation<P> {
         );
     }
 
-    fn apply_fault(&mut self, index: usize, observer: &mut dyn Observer<P>) {
+    fn apply_fault<O: Observer<P> + ?Sized>(&mut self, index: usize, observer: &mut O) {
         // Borrowed from the schedule, which is put back below, rather than cloned.
         let faults = std::mem::take(&mut self.config.faults);
         self.apply_scheduled_fault(index, &faults[index].fault, observer);
         self.config.faults = faults;
     }
 
-    fn apply_scheduled_fault(
+    fn apply_scheduled_fault<O: Observer<P> + ?Sized>(
         &mut self,
         index: usize,
         fault: &Fault,
-        observer: &mut dyn Observer<P>,
+        observer: &mut O,
     ) {
         match *fault {
             Fault::Partition { ref groups } => {
@@ -703,7 +719,7 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
-    fn crash(&mut self, node: NodeId, observer: &mut dyn Observer<P>) {
+    fn crash<O: Observer<P> + ?Sized>(&mut self, node: NodeId, observer: &mut O) {
         assert_ne!(
             self.statuses[node as usize],
             NodeStatus::Crashed,
@@ -722,7 +738,7 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
-    fn resume(&mut self, node: NodeId, pause: u64, observer: &mut dyn Observer<P>) {
+    fn resume<O: Observer<P> + ?Sized>(&mut self, node: NodeId, pause: u64, observer: &mut O) {
         if self.statuses[node as usize] != NodeStatus::Paused
             || self.nodes[node as usize].pause != pause
         {
