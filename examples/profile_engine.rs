@@ -32,12 +32,21 @@ fn paxos() {
         })
         .unwrap_or(20_000u64);
     let mut messages = 0;
+    let (mut pending_max, mut pending_sum, mut queue_events) = (0, 0, 0);
     for seed in 0..runs {
         let config = faultline::run::simulation_config(&scenario, seed);
-        messages += Simulation::new(protocol.clone(), config)
-            .run(&mut Nothing)
-            .messages
-            .sent;
+        let report = Simulation::new(protocol.clone(), config).run(&mut Nothing);
+        messages += report.messages.sent;
+        pending_max = pending_max.max(report.pending_high_water);
+        pending_sum += report.pending_high_water;
+        queue_events += report.queue_events;
+    }
+    if std::env::args().any(|a| a == "stats") {
+        println!(
+            "pending high water: mean {:.1}, max {pending_max}; queue events per run {:.1}",
+            pending_sum as f64 / runs as f64,
+            queue_events as f64 / runs as f64
+        );
     }
     let seconds = started.elapsed().as_secs_f64();
     println!(

@@ -45,7 +45,7 @@ pub enum Latency {
 impl Latency {
     /// Draws one latency. Always consumes the same number of draws for a given
     /// variant, so changing parameters never shifts the rest of the stream.
-    #[inline]
+    #[inline(always)]
     pub fn sample(&self, rng: &mut RngStream) -> SimDuration {
         match *self {
             Latency::Constant(latency) => latency,

@@ -53,14 +53,14 @@ impl RngStream {
         RngStream { chacha }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn next_u64(&mut self) -> u64 {
         self.chacha.next_u64()
     }
 
     /// A uniform integer in `0..bound` (Lemire's multiply-and-reject, unbiased).
     /// `bound` must be positive.
-    #[inline]
+    #[inline(always)]
     pub fn below(&mut self, bound: u64) -> u64 {
         assert!(bound > 0, "RngStream::below needs a positive bound");
         let mut product = u128::from(self.next_u64()) * u128::from(bound);
@@ -78,7 +78,7 @@ impl RngStream {
     }
 
     /// A uniform integer in `low..=high`.
-    #[inline]
+    #[inline(always)]
     pub fn between(&mut self, low: u64, high: u64) -> u64 {
         assert!(low <= high, "RngStream::between: low {low} > high {high}");
         match (high - low).checked_add(1) {
