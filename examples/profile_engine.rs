@@ -1,5 +1,5 @@
 //! Runs the benchmark scenario once with the trace off (or on, with `trace`),
-//! for profilers: `cargo run --release --example profile_engine [trace]`;
+//! for profilers: `cargo run --profile bench --example profile_engine [trace]`;
 //! with `paxos`, 20,000 complete Paxos runs with a random nemesis instead.
 
 use faultline::node::Protocol;
@@ -12,16 +12,18 @@ impl<P: Protocol> Observer<P> for Nothing {
     fn observe(&mut self, _: SimTime, _: &TraceEvent<'_, P>, _: &WorldView<'_>) {}
 }
 
-/// 20,000 complete Paxos runs of `scenarios/paxos-nemesis.ron`, one seed each.
+/// 20,000 complete Paxos runs of `benches/paxos-5-nodes-nemesis.ron` (or
+/// `file=PATH`), one seed each; `runs=N` changes the count, `stats` prints the
+/// queue's sizes.
 fn paxos() {
     let path = std::env::args()
         .find_map(|a| a.strip_prefix("file=").map(std::path::PathBuf::from))
         .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/paxos-nemesis.ron")
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/paxos-5-nodes-nemesis.ron")
         });
     let scenario = scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
     let ProtocolSpec::Paxos(protocol) = scenario.protocol.clone() else {
-        panic!("paxos-nemesis.ron runs Paxos");
+        panic!("the Paxos benchmark scenario runs Paxos");
     };
     let started = std::time::Instant::now();
     // `runs=N` overrides the count (smaller counts suit callgrind).
