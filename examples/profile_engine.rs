@@ -2,6 +2,8 @@
 //! for profilers: `cargo run --profile bench --example profile_engine [trace]`;
 //! with `paxos`, 20,000 complete Paxos runs with a random nemesis instead.
 
+use faultline::check::paxos::PaxosJudge;
+use faultline::check::CheckSpec;
 use faultline::node::Protocol;
 use faultline::scenario::{self, ProtocolSpec};
 use faultline::sim::{Observer, SimTime, Simulation, TraceEvent, TraceWriter, WorldView};
@@ -13,8 +15,8 @@ impl<P: Protocol> Observer<P> for Nothing {
 }
 
 /// 20,000 complete Paxos runs of `benches/paxos-5-nodes-nemesis.ron` (or
-/// `file=PATH`), one seed each; `runs=N` changes the count, `stats` prints the
-/// queue's sizes.
+/// `file=PATH`), one seed each; `runs=N` changes the count, `checks` adds the
+/// Paxos checks, `stats` prints the queue's sizes.
 fn paxos() {
     let path = std::env::args()
         .find_map(|a| a.strip_prefix("file=").map(std::path::PathBuf::from))
@@ -33,11 +35,26 @@ fn paxos() {
                 .map(|n| n.parse().expect("runs=N takes a number"))
         })
         .unwrap_or(20_000u64);
+    // `checks` runs the scenario's Paxos checks as the observer.
+    let checks = std::env::args().any(|a| a == "checks");
+    let names: Vec<_> = scenario.checks.iter().map(CheckSpec::name).collect();
+    let within = scenario.checks.iter().find_map(|c| match c {
+        CheckSpec::DecidesWithin { within } => Some(*within),
+        _ => None,
+    });
     let mut messages = 0;
     let (mut pending_max, mut pending_sum, mut queue_events) = (0, 0, 0);
     for seed in 0..runs {
         let config = faultline::run::simulation_config(&scenario, seed);
-        let report = Simulation::new(protocol.clone(), config).run(&mut Nothing);
+        let report = if checks {
+            let faults_end = faultline::run::faults_end(&config.faults);
+            let mut judge = PaxosJudge::new(&protocol, within, faults_end);
+            let report = Simulation::new(protocol.clone(), config).run(&mut judge);
+            judge.reports(&names, report.end);
+            report
+        } else {
+            Simulation::new(protocol.clone(), config).run(&mut Nothing)
+        };
         messages += report.messages.sent;
         pending_max = pending_max.max(report.pending_high_water);
         pending_sum += report.pending_high_water;
