@@ -154,10 +154,9 @@ pub enum PaxosObservation {
 #[derive(Debug)]
 enum Phase {
     Idle,
+    /// Collecting promises (in `PaxosState::promises`).
     Preparing {
         ballot: Ballot,
-        /// One entry per acceptor heard from (a duplicate replaces its entry).
-        promises: Vec<(NodeId, Option<Proposal>)>,
     },
     Accepting {
         ballot: Ballot,
@@ -170,6 +169,10 @@ pub struct PaxosState {
     /// The highest round seen in any ballot, so the next one is higher.
     round_seen: Round,
     phase: Phase,
+    /// Promises for the ballot being prepared, one entry per acceptor heard
+    /// from (a duplicate replaces its entry). Cleared by each new round; kept
+    /// here rather than in `Phase` so its allocation is reused.
+    promises: Vec<(NodeId, Option<Proposal>)>,
     /// Learner: every (ballot, acceptor) pair reported by `Accepted`, each
     /// once. A flat list: a run sees few ballots, and scanning it is cheaper
     /// than a map of lists.
@@ -227,6 +230,7 @@ impl Paxos {
             round_seen: durable.round,
             durable,
             phase: Phase::Idle,
+            promises: Vec::new(),
             votes: Vec::new(),
         };
         if state.durable.value.is_some() && state.durable.learned.is_none() {
@@ -256,10 +260,8 @@ impl Paxos {
             round,
             proposer: ctx.id(),
         };
-        state.phase = Phase::Preparing {
-            ballot,
-            promises: Vec::with_capacity(self.acceptors.len()),
-        };
+        state.phase = Phase::Preparing { ballot };
+        state.promises.clear();
         ctx.observe(PaxosObservation::Prepare { ballot });
         for &acceptor in &self.acceptors {
             ctx.send(acceptor, PaxosMessage::Prepare { ballot });
@@ -275,16 +277,13 @@ impl Paxos {
         ballot: Ballot,
         accepted: Option<Proposal>,
     ) {
-        let Phase::Preparing {
-            ballot: current,
-            promises,
-        } = &mut state.phase
-        else {
+        let Phase::Preparing { ballot: current } = state.phase else {
             return;
         };
-        if *current != ballot || !self.is_acceptor(from) {
+        if current != ballot || !self.is_acceptor(from) {
             return;
         }
+        let promises = &mut state.promises;
         match promises.iter_mut().find(|(node, _)| *node == from) {
             Some(entry) => entry.1 = accepted,
             None => promises.push((from, accepted)),
@@ -328,7 +327,7 @@ impl Paxos {
     fn current_ballot(state: &PaxosState) -> Option<Ballot> {
         match state.phase {
             Phase::Idle => None,
-            Phase::Preparing { ballot, .. } | Phase::Accepting { ballot } => Some(ballot),
+            Phase::Preparing { ballot } | Phase::Accepting { ballot } => Some(ballot),
         }
     }
 

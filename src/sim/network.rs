@@ -169,6 +169,10 @@ pub struct Network {
     grouped: Vec<bool>,
     /// Per directed link: whether a one-way cut is in force.
     cut: Vec<bool>,
+    /// Per directed link: whether it is up, i.e. whether `links` has the edge.
+    /// A flat copy, because every delivery asks and the graph's edge test
+    /// costs more than an index.
+    up: Vec<bool>,
     /// Active overrides with their ids; the latest matching one wins.
     overrides: Vec<(u64, LinkOverride)>,
     /// Per directed link, the latest arrival scheduled (for FIFO links).
@@ -189,6 +193,7 @@ impl Network {
             links,
             grouped: vec![true; link_count],
             cut: vec![false; link_count],
+            up: vec![false; link_count],
             overrides: Vec::new(),
             arrival_last: vec![SimTime::ZERO; link_count],
             rng,
@@ -203,10 +208,7 @@ impl Network {
 
     /// Whether a message from `from` would reach `to` now.
     pub fn link_up(&self, from: NodeId, to: NodeId) -> bool {
-        from == to
-            || self
-                .links
-                .has_edge(NodeIndex::new(from as usize), NodeIndex::new(to as usize))
+        from == to || self.up[self.link_index(from, to)]
     }
 
     /// The connectivity graph itself, for checks that ask about paths.
@@ -265,8 +267,9 @@ impl Network {
         }
         let index = self.link_index(from, to);
         let up = self.grouped[index] && !self.cut[index];
-        let (a, b) = (NodeIndex::new(from as usize), NodeIndex::new(to as usize));
-        if up != self.links.has_edge(a, b) {
+        if up != self.up[index] {
+            self.up[index] = up;
+            let (a, b) = (NodeIndex::new(from as usize), NodeIndex::new(to as usize));
             if up {
                 self.links.add_edge(a, b, ());
             } else {
@@ -339,6 +342,35 @@ mod tests {
             fifo,
         };
         Network::new(config, nodes, RngStream::new(1, Purpose::Network))
+    }
+
+    /// The flat copy and the graph agree on every link.
+    fn assert_mirrors_graph(net: &Network) {
+        for from in 0..net.node_count {
+            for to in 0..net.node_count {
+                let edge = net
+                    .graph()
+                    .has_edge(NodeIndex::new(from as usize), NodeIndex::new(to as usize));
+                assert_eq!(net.link_up(from, to), from == to || edge, "{from} -> {to}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_link_table_mirrors_the_graph_through_every_change() {
+        let mut net = network(5, false);
+        assert_mirrors_graph(&net);
+        net.partition(&[vec![0, 1, 2], vec![2, 3, 4]]);
+        assert_mirrors_graph(&net);
+        net.cut(3, 4);
+        net.cut(0, 3);
+        assert_mirrors_graph(&net);
+        net.partition(&[vec![0], vec![1, 2, 3, 4]]);
+        assert_mirrors_graph(&net);
+        net.restore(3, 4);
+        assert_mirrors_graph(&net);
+        net.heal();
+        assert_mirrors_graph(&net);
     }
 
     #[test]

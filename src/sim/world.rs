@@ -185,7 +185,7 @@ impl<P: Protocol> Simulation<P> {
             message_id_next: 0,
             generation_next: 0,
             pause_next: 0,
-            commands: Vec::new(),
+            commands: Vec::with_capacity(16),
         }
     }
 
