@@ -51,10 +51,18 @@ pub struct RunReport {
     pub stopped_early: Option<String>,
 }
 
-/// What the run loop does next. Node starts and scheduled faults are known
-/// in advance and already in order, so they are read from their lists rather
-/// than pushed through the queue; `next` merges the three sources in exactly
-/// the order a single queue would give (see there).
+/// Where the next event comes from. Node starts and scheduled faults are
+/// known in advance and already in order, so they are read from their lists
+/// rather than pushed through the queue; `next_due` merges the three sources
+/// in exactly the order a single queue would give (see there).
+#[derive(Clone, Copy)]
+enum Source {
+    Start,
+    Fault,
+    Queue,
+}
+
+/// The next event, taken from its source.
 enum Next<P: Protocol> {
     Start { node: NodeId },
     Fault { index: usize },
@@ -196,7 +204,7 @@ impl<P: Protocol> Simulation<P> {
     /// Runs to the end of the configured duration (or the event limit).
     pub fn run<O: Observer<P> + ?Sized>(mut self, observer: &mut O) -> RunReport {
         let mut stopped_early = None;
-        while let Some(time) = self.next_time() {
+        while let Some((time, source)) = self.next_due() {
             if time > self.end {
                 break;
             }
@@ -215,7 +223,7 @@ impl<P: Protocol> Simulation<P> {
             );
             self.now = time;
             self.queue_events += 1;
-            let next = self.next();
+            let next = self.take(source);
             self.handle(next, observer);
         }
         if stopped_early.is_none() {
@@ -266,39 +274,40 @@ impl<P: Protocol> Simulation<P> {
         observer.observe(self.now, &event, &world);
     }
 
-    /// The time of the next event from any source, if there is one.
-    fn next_time(&self) -> Option<SimTime> {
+    /// When the next event is due and where it comes from, in the order one
+    /// queue holding everything would give if it were filled with the node
+    /// starts, then the faults, before the run began: every node starts at
+    /// time zero before any fault (so a fault at time zero applies to a
+    /// started node), and a fault precedes anything scheduled during the run
+    /// for the same instant.
+    fn next_due(&self) -> Option<(SimTime, Source)> {
         if self.started < self.config.node_count {
-            return Some(SimTime::ZERO);
+            return Some((SimTime::ZERO, Source::Start));
         }
         let fault = self.config.faults.get(self.fault_next).map(|f| f.at);
         match (fault, self.queue.peek_time()) {
-            (Some(fault), Some(queued)) => Some(fault.min(queued)),
-            (fault, queued) => fault.or(queued),
+            (Some(fault), Some(queued)) if queued < fault => Some((queued, Source::Queue)),
+            (Some(fault), _) => Some((fault, Source::Fault)),
+            (None, queued) => queued.map(|queued| (queued, Source::Queue)),
         }
     }
 
-    /// Takes the next event, in the order one queue holding everything would
-    /// give if it were filled with the node starts, then the faults, before
-    /// the run began: every node starts at time zero before any fault (so a
-    /// fault at time zero applies to a started node), and a fault precedes
-    /// anything scheduled during the run for the same instant.
-    fn next(&mut self) -> Next<P> {
-        if self.started < self.config.node_count {
-            self.started += 1;
-            return Next::Start {
-                node: self.started - 1,
-            };
-        }
-        let fault = self.config.faults.get(self.fault_next).map(|f| f.at);
-        match (fault, self.queue.peek_time()) {
-            (Some(fault), queued) if queued.is_none_or(|queued| fault <= queued) => {
+    /// Takes the event `next_due` pointed at.
+    fn take(&mut self, source: Source) -> Next<P> {
+        match source {
+            Source::Start => {
+                self.started += 1;
+                Next::Start {
+                    node: self.started - 1,
+                }
+            }
+            Source::Fault => {
                 self.fault_next += 1;
                 Next::Fault {
                     index: self.fault_next - 1,
                 }
             }
-            _ => Next::Queued(self.queue.pop().expect("a queued event is due").1),
+            Source::Queue => Next::Queued(self.queue.pop().expect("a queued event is due").1),
         }
     }
 
