@@ -175,7 +175,6 @@ pub struct TraceWriter<W: Write> {
     sink: Option<W>,
     hasher: Xxh3,
     line: Vec<u8>,
-    body: Vec<u8>,
     bytes: u64,
     error: Option<io::Error>,
 }
@@ -186,7 +185,6 @@ impl<W: Write> TraceWriter<W> {
             sink,
             hasher: Xxh3::new(),
             line: Vec::with_capacity(256),
-            body: Vec::with_capacity(256),
             bytes: 0,
             error: None,
         }
@@ -216,15 +214,16 @@ impl<W: Write> TraceWriter<W> {
 
 impl<P: Protocol, W: Write> Observer<P> for TraceWriter<W> {
     fn observe(&mut self, time: SimTime, event: &TraceEvent<'_, P>, _world: &WorldView<'_>) {
-        self.body.clear();
-        serde_json::to_writer(&mut self.body, event).expect("trace events serialize");
-        debug_assert_eq!(self.body.first(), Some(&b'{'));
+        // `{"t":<ns>,` then the event's own fields: its opening brace is
+        // overwritten by the comma, so the line is built in place.
         self.line.clear();
         self.line.extend_from_slice(b"{\"t\":");
         self.line
             .extend_from_slice(itoa_u64(time.as_nanos(), &mut [0u8; 20]));
-        self.line.push(b',');
-        self.line.extend_from_slice(&self.body[1..]);
+        let brace = self.line.len();
+        serde_json::to_writer(&mut self.line, event).expect("trace events serialize");
+        debug_assert_eq!(self.line[brace], b'{');
+        self.line[brace] = b',';
         self.line.push(b'\n');
         self.hasher.update(&self.line);
         self.bytes += self.line.len() as u64;
