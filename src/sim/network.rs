@@ -259,30 +259,37 @@ impl Network {
         from as usize * self.node_count as usize + to as usize
     }
 
-    /// Brings the graph's edge `from -> to` in line with the two layers,
-    /// touching the graph only if the edge changes.
+    /// Brings the link `from -> to` in line with the two layers, touching the
+    /// graph only if the edge changes.
     fn rebuild_link(&mut self, from: NodeId, to: NodeId) {
-        if from == to {
-            return;
-        }
         let index = self.link_index(from, to);
-        let up = self.grouped[index] && !self.cut[index];
+        let up = from != to && self.grouped[index] && !self.cut[index];
         if up != self.up[index] {
-            self.up[index] = up;
-            let (a, b) = (NodeIndex::new(from as usize), NodeIndex::new(to as usize));
-            if up {
-                self.links.add_edge(a, b, ());
-            } else {
-                self.links.remove_edge(a, b);
-            }
+            self.set_link(from, to, up);
         }
     }
 
     fn rebuild_links(&mut self) {
+        let mut index = 0;
         for from in 0..self.node_count {
             for to in 0..self.node_count {
-                self.rebuild_link(from, to);
+                let up = from != to && self.grouped[index] && !self.cut[index];
+                if up != self.up[index] {
+                    self.set_link(from, to, up);
+                }
+                index += 1;
             }
+        }
+    }
+
+    fn set_link(&mut self, from: NodeId, to: NodeId, up: bool) {
+        let index = self.link_index(from, to);
+        self.up[index] = up;
+        let (a, b) = (NodeIndex::new(from as usize), NodeIndex::new(to as usize));
+        if up {
+            self.links.add_edge(a, b, ());
+        } else {
+            self.links.remove_edge(a, b);
         }
     }
 
