@@ -310,3 +310,98 @@ fn back_to_back_pauses_resume_then_pause_again() {
     assert!(watch.problems.is_empty(), "{:?}", watch.problems);
     assert!(report.messages.balances());
 }
+
+/// The engine's tie rules at one instant, which the run loop keeps while it
+/// merges node starts, scheduled faults and the event queue: every node starts
+/// before any fault at time zero, and a scheduled fault comes before whatever
+/// was scheduled during the run for the same instant (here a delivery and a
+/// timer, both due exactly when the fault strikes).
+#[test]
+fn starts_precede_faults_and_faults_precede_run_time_events_at_one_instant() {
+    #[derive(Clone)]
+    struct Pinger;
+    impl faultline::node::Protocol for Pinger {
+        type Message = ();
+        type Timer = ();
+        type Durable = ();
+        type Observation = &'static str;
+        type State = ();
+        fn on_start(&self, ctx: &mut faultline::node::Context<'_, Self>) {
+            if ctx.id() == 0 {
+                ctx.send(1, ());
+                ctx.set_timer((), SimDuration::from_millis(10));
+            }
+        }
+        fn on_restart(&self, ctx: &mut faultline::node::Context<'_, Self>, _: &()) {
+            self.on_start(ctx)
+        }
+        fn on_message(
+            &self,
+            _: &mut (),
+            ctx: &mut faultline::node::Context<'_, Self>,
+            _: NodeId,
+            _: (),
+        ) {
+            ctx.observe("got");
+        }
+        fn on_timer(&self, _: &mut (), ctx: &mut faultline::node::Context<'_, Self>, _: ()) {
+            ctx.observe("fired");
+        }
+    }
+    struct Log(Vec<(u64, String)>);
+    impl Observer<Pinger> for Log {
+        fn observe(&mut self, now: SimTime, event: &TraceEvent<'_, Pinger>, _: &WorldView<'_>) {
+            let what = match event {
+                TraceEvent::Start { node } => format!("start {node}"),
+                TraceEvent::Crash { node } => format!("crash {node}"),
+                TraceEvent::Pause { node, .. } => format!("pause {node}"),
+                TraceEvent::Resume { node } => format!("resume {node}"),
+                TraceEvent::Drop { node, .. } => format!("drop to {node}"),
+                TraceEvent::Observe { node, observation } => format!("{observation} {node}"),
+                _ => return,
+            };
+            self.0.push((now.as_nanos() / 1_000_000, what));
+        }
+    }
+    let at = |ms: u64| SimTime::from_nanos(ms * 1_000_000);
+    let faults = vec![
+        ScheduledFault {
+            at: at(0),
+            fault: Fault::Crash { node: 2 },
+        },
+        ScheduledFault {
+            at: at(10),
+            fault: Fault::Crash { node: 1 },
+        },
+        ScheduledFault {
+            at: at(10),
+            fault: Fault::Pause {
+                node: 0,
+                duration: SimDuration::from_millis(5),
+            },
+        },
+    ];
+    let network = NetworkConfig {
+        latency: Latency::Constant(SimDuration::from_millis(10)),
+        drop: 0.0,
+        duplicate: 0.0,
+        fifo: false,
+    };
+    let mut log = Log(Vec::new());
+    Simulation::new(Pinger, config(3, network, faults, 1)).run(&mut log);
+    let expected = [
+        (0, "start 0"),
+        (0, "start 1"),
+        (0, "start 2"),
+        (0, "crash 2"),
+        (10, "crash 1"),
+        (10, "pause 0"),
+        // The ping arrives at 10 ms, after node 1's crash at 10 ms.
+        (10, "drop to 1"),
+        // Node 0's timer was due at 10 ms too: it waits out the pause.
+        (15, "resume 0"),
+        (15, "fired 0"),
+    ];
+    let log: Vec<(u64, &str)> = log.0.iter().map(|(t, w)| (*t, w.as_str())).collect();
+    assert_eq!(log, expected);
+}
