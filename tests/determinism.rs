@@ -154,3 +154,126 @@ fn the_cli_self_check_confirms_a_run_is_deterministic() {
         String::from_utf8_lossy(&output.stdout).contains("a second run gave the same trace hash")
     );
 }
+
+/// The trace writer writes the common events by hand and the rest through
+/// serde; either way every line must be exactly what serde's derived
+/// `Serialize` gives for the event, with the time in front. One event of
+/// every kind, with Paxos payloads (tagged enums, nested structs, strings
+/// that need escaping).
+#[test]
+fn every_kind_of_trace_line_is_exactly_the_serde_form_of_its_event() {
+    use faultline::protocols::paxos::{
+        Ballot, Paxos, PaxosMessage, PaxosObservation, PaxosTimer, Value,
+    };
+    use faultline::sim::network::DropReason;
+    use faultline::sim::WorldView;
+    use faultline::sim::{Latency, Observer, SimDuration, SimTime, TraceEvent, TraceWriter};
+
+    let ballot = Ballot {
+        round: 3,
+        proposer: 4,
+    };
+    let value = Value::from("say \"hi\"\n\u{1}é");
+    let prepare = PaxosMessage::Prepare { ballot };
+    let promise = PaxosMessage::Promise {
+        ballot,
+        accepted: Some((ballot, value.clone())),
+    };
+    let timer = PaxosTimer::ClientValue(2);
+    let observation = PaxosObservation::Learn {
+        ballot,
+        value: value.clone(),
+    };
+    let groups = vec![vec![0, 1], vec![2, 3, 4]];
+    let latency = Latency::Uniform {
+        min: SimDuration::from_millis(1),
+        max: SimDuration::from_millis(7),
+    };
+    let events: Vec<TraceEvent<'_, Paxos>> = vec![
+        TraceEvent::Start { node: 0 },
+        TraceEvent::Restart { node: 1 },
+        TraceEvent::Crash { node: 2 },
+        TraceEvent::Pause {
+            node: 3,
+            duration: SimDuration::from_millis(250),
+        },
+        TraceEvent::Resume { node: 3 },
+        TraceEvent::Send {
+            node: 0,
+            to: 4,
+            id: u64::MAX,
+            message: &prepare,
+        },
+        TraceEvent::Duplicate {
+            node: 0,
+            to: 4,
+            id: 7,
+        },
+        TraceEvent::Enqueue {
+            node: 3,
+            from: 0,
+            id: 8,
+        },
+        TraceEvent::Deliver {
+            node: 0,
+            from: 4,
+            id: 9,
+            message: &promise,
+        },
+        TraceEvent::Drop {
+            node: 1,
+            from: 0,
+            id: 10,
+            reason: DropReason::CrashedDestination,
+        },
+        TraceEvent::Drop {
+            node: 1,
+            from: 0,
+            id: 11,
+            reason: DropReason::InboxOverflow,
+        },
+        TraceEvent::Timer {
+            node: 2,
+            timer: &timer,
+        },
+        TraceEvent::Observe {
+            node: 2,
+            observation: &observation,
+        },
+        TraceEvent::Persist { node: 2 },
+        TraceEvent::Partition { groups: &groups },
+        TraceEvent::Heal,
+        TraceEvent::CutLink { from: 1, to: 2 },
+        TraceEvent::RestoreLink { from: 1, to: 2 },
+        TraceEvent::ClockDrift { node: 1, ppm: -250 },
+        TraceEvent::ClockJump {
+            node: 1,
+            by: SimDuration::from_millis(40),
+            backward: true,
+        },
+        TraceEvent::DegradeLink {
+            from: 3,
+            to: 0,
+            duration: SimDuration::from_secs(1),
+            drop: Some(0.35),
+            latency: Some(&latency),
+        },
+        TraceEvent::DegradeEnd { from: 3, to: 0 },
+        TraceEvent::End,
+    ];
+    let (network, statuses) = common::quiet_world(5);
+    let world = WorldView {
+        network: &network,
+        statuses: &statuses,
+    };
+    for (step, event) in events.iter().enumerate() {
+        let time = SimTime::from_nanos(1_000_000_007 * step as u64);
+        let mut writer = TraceWriter::new(Some(Vec::new()));
+        writer.observe(time, event, &world);
+        let (written, _) = writer.finish().unwrap();
+        let written = String::from_utf8(written.unwrap()).unwrap();
+        let serde = serde_json::to_string(event).unwrap();
+        let expected = format!("{{\"t\":{},{}\n", time.as_nanos(), &serde[1..]);
+        assert_eq!(written, expected, "{event:?}");
+    }
+}

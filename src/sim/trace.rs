@@ -214,16 +214,17 @@ impl<W: Write> TraceWriter<W> {
 
 impl<P: Protocol, W: Write> Observer<P> for TraceWriter<W> {
     fn observe(&mut self, time: SimTime, event: &TraceEvent<'_, P>, _world: &WorldView<'_>) {
-        // `{"t":<ns>,` then the event's own fields: its opening brace is
-        // overwritten by the comma, so the line is built in place.
         self.line.clear();
         self.line.extend_from_slice(b"{\"t\":");
-        self.line
-            .extend_from_slice(itoa_u64(time.as_nanos(), &mut [0u8; 20]));
-        let brace = self.line.len();
-        serde_json::to_writer(&mut self.line, event).expect("trace events serialize");
-        debug_assert_eq!(self.line[brace], b'{');
-        self.line[brace] = b',';
+        push_number(&mut self.line, time.as_nanos());
+        if !write_fields(&mut self.line, event) {
+            // `{"t":<ns>,` then the event as serde writes it, whose opening
+            // brace is overwritten by the comma.
+            let brace = self.line.len();
+            serde_json::to_writer(&mut self.line, event).expect("trace events serialize");
+            debug_assert_eq!(self.line[brace], b'{');
+            self.line[brace] = b',';
+        }
         self.line.push(b'\n');
         self.hasher.update(&self.line);
         self.bytes += self.line.len() as u64;
@@ -233,6 +234,141 @@ impl<P: Protocol, W: Write> Observer<P> for TraceWriter<W> {
             }
         }
     }
+}
+
+/// Writes the common events' fields by hand, byte for byte what serde's
+/// derived `Serialize` writes (field order, `kind` names, integers in
+/// decimal), leaving only protocol payloads to serde_json. Serializing every
+/// event through serde's tagged-enum machinery was most of a sweep's time.
+/// Returns false for the rare events (faults with durations, groups or
+/// floats), which go through serde whole. `tests/determinism.rs` checks both
+/// paths give the same bytes for every kind of event.
+fn write_fields<P: Protocol>(line: &mut Vec<u8>, event: &TraceEvent<'_, P>) -> bool {
+    fn kind(line: &mut Vec<u8>, name: &str) {
+        line.extend_from_slice(b",\"kind\":\"");
+        line.extend_from_slice(name.as_bytes());
+        line.push(b'"');
+    }
+    fn number(line: &mut Vec<u8>, key: &str, value: u64) {
+        line.extend_from_slice(b",\"");
+        line.extend_from_slice(key.as_bytes());
+        line.extend_from_slice(b"\":");
+        push_number(line, value);
+    }
+    fn payload(line: &mut Vec<u8>, key: &str, value: &impl Serialize) {
+        line.extend_from_slice(b",\"");
+        line.extend_from_slice(key.as_bytes());
+        line.extend_from_slice(b"\":");
+        serde_json::to_writer(&mut *line, value).expect("trace payloads serialize");
+    }
+    match *event {
+        TraceEvent::Start { node } => {
+            kind(line, "start");
+            number(line, "node", node.into());
+        }
+        TraceEvent::Restart { node } => {
+            kind(line, "restart");
+            number(line, "node", node.into());
+        }
+        TraceEvent::Crash { node } => {
+            kind(line, "crash");
+            number(line, "node", node.into());
+        }
+        TraceEvent::Resume { node } => {
+            kind(line, "resume");
+            number(line, "node", node.into());
+        }
+        TraceEvent::Persist { node } => {
+            kind(line, "persist");
+            number(line, "node", node.into());
+        }
+        TraceEvent::Send {
+            node,
+            to,
+            id,
+            message,
+        } => {
+            kind(line, "send");
+            number(line, "node", node.into());
+            number(line, "to", to.into());
+            number(line, "id", id);
+            payload(line, "message", message);
+        }
+        TraceEvent::Duplicate { node, to, id } => {
+            kind(line, "duplicate");
+            number(line, "node", node.into());
+            number(line, "to", to.into());
+            number(line, "id", id);
+        }
+        TraceEvent::Enqueue { node, from, id } => {
+            kind(line, "enqueue");
+            number(line, "node", node.into());
+            number(line, "from", from.into());
+            number(line, "id", id);
+        }
+        TraceEvent::Deliver {
+            node,
+            from,
+            id,
+            message,
+        } => {
+            kind(line, "deliver");
+            number(line, "node", node.into());
+            number(line, "from", from.into());
+            number(line, "id", id);
+            payload(line, "message", message);
+        }
+        TraceEvent::Drop {
+            node,
+            from,
+            id,
+            reason,
+        } => {
+            kind(line, "drop");
+            number(line, "node", node.into());
+            number(line, "from", from.into());
+            number(line, "id", id);
+            payload(line, "reason", &reason);
+        }
+        TraceEvent::Timer { node, timer } => {
+            kind(line, "timer");
+            number(line, "node", node.into());
+            payload(line, "timer", timer);
+        }
+        TraceEvent::Observe { node, observation } => {
+            kind(line, "observe");
+            number(line, "node", node.into());
+            payload(line, "observation", observation);
+        }
+        TraceEvent::Heal => kind(line, "heal"),
+        TraceEvent::End => kind(line, "end"),
+        TraceEvent::CutLink { from, to } => {
+            kind(line, "cut_link");
+            number(line, "from", from.into());
+            number(line, "to", to.into());
+        }
+        TraceEvent::RestoreLink { from, to } => {
+            kind(line, "restore_link");
+            number(line, "from", from.into());
+            number(line, "to", to.into());
+        }
+        TraceEvent::DegradeEnd { from, to } => {
+            kind(line, "degrade_end");
+            number(line, "from", from.into());
+            number(line, "to", to.into());
+        }
+        TraceEvent::Pause { .. }
+        | TraceEvent::Partition { .. }
+        | TraceEvent::ClockDrift { .. }
+        | TraceEvent::ClockJump { .. }
+        | TraceEvent::DegradeLink { .. } => return false,
+    }
+    line.push(b'}');
+    true
+}
+
+fn push_number(line: &mut Vec<u8>, value: u64) {
+    line.extend_from_slice(itoa_u64(value, &mut [0u8; 20]));
 }
 
 /// Formats an integer into `buffer` without allocating.
