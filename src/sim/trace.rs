@@ -368,31 +368,5 @@ fn write_fields<P: Protocol>(line: &mut Vec<u8>, event: &TraceEvent<'_, P>) -> b
 }
 
 fn push_number(line: &mut Vec<u8>, value: u64) {
-    line.extend_from_slice(itoa_u64(value, &mut [0u8; 20]));
-}
-
-/// Formats an integer into `buffer` without allocating.
-fn itoa_u64(mut value: u64, buffer: &mut [u8; 20]) -> &[u8] {
-    let mut start = buffer.len();
-    loop {
-        start -= 1;
-        buffer[start] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    &buffer[start..]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::itoa_u64;
-
-    #[test]
-    fn itoa_matches_display() {
-        for value in [0u64, 7, 10, 99, 1_000_000_007, u64::MAX] {
-            assert_eq!(itoa_u64(value, &mut [0; 20]), value.to_string().as_bytes());
-        }
-    }
+    line.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
