@@ -93,7 +93,8 @@ pub struct Summary {
 pub struct RunResult {
     pub summary: Summary,
     pub reports: Vec<CheckReport>,
-    /// (file stem, chart data): `timeline`, and a protocol chart if the protocol has one.
+    /// (file stem, chart data): `timeline`, and a protocol chart if the protocol
+    /// has one. Without `RunOptions::charts` nothing was recorded for them.
     pub charts: Vec<(String, TimelineData)>,
     /// The consistent-hashing chart, for hashing runs.
     pub hashing_chart: Option<crate::plot::HashingChartData>,
@@ -182,7 +183,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
             let report = simulate(
                 protocol.clone(),
                 config,
-                &mut [&mut trace, &mut recorder, &mut judge],
+                &mut [&mut trace, &mut judge],
+                &mut [&mut recorder],
+                options.charts,
             );
             let reports = scenario
                 .checks
@@ -207,7 +210,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
             let report = simulate(
                 protocol.unshared(),
                 config,
-                &mut [&mut trace, &mut recorder, &mut judge, &mut marks],
+                &mut [&mut trace, &mut judge],
+                &mut [&mut recorder, &mut marks],
+                options.charts,
             );
             let names: Vec<_> = scenario.checks.iter().map(CheckSpec::name).collect();
             let reports = judge.reports(&names, report.end);
@@ -238,7 +243,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
             let report = simulate(
                 protocol.clone(),
                 config,
-                &mut [&mut trace, &mut recorder, &mut judge],
+                &mut [&mut trace, &mut judge],
+                &mut [&mut recorder],
+                options.charts,
             );
             let wanted: Vec<(crate::check::CheckName, f64)> = scenario
                 .checks
@@ -268,7 +275,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
             let report = simulate(
                 protocol.clone(),
                 config,
-                &mut [&mut trace, &mut recorder, &mut judge],
+                &mut [&mut trace, &mut judge],
+                &mut [&mut recorder],
+                options.charts,
             );
             let names: Vec<_> = scenario.checks.iter().map(CheckSpec::name).collect();
             let reports = judge.reports(&names, report.end);
@@ -390,14 +399,25 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
     Ok(result)
 }
 
+/// Runs with the trace writer and the checks watching, and the chart
+/// recorders too when charts are wanted (sweeps and shrinking never draw, and
+/// recording was a noticeable part of their time). Observers cannot change a
+/// run, so leaving some out changes nothing but the cost.
 fn simulate<P: Protocol>(
     protocol: P,
     config: SimulationConfig,
     observers: &mut [&mut dyn crate::sim::Observer<P>],
+    chart_recorders: &mut [&mut dyn crate::sim::Observer<P>],
+    charts: bool,
 ) -> RunReport {
     let mut all = Observers::new();
     for observer in observers.iter_mut() {
         all.push(&mut **observer);
+    }
+    if charts {
+        for observer in chart_recorders.iter_mut() {
+            all.push(&mut **observer);
+        }
     }
     Simulation::new(protocol, config).run(&mut all)
 }
