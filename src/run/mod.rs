@@ -205,10 +205,12 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
                 CheckSpec::DecidesWithin { within } => Some(*within),
                 _ => None,
             });
-            let mut judge = PaxosJudge::new(protocol, within, faults_end(&faults));
+            // The run's own copy, for the judge too: see `Paxos::unshared`.
+            let protocol = protocol.unshared();
+            let mut judge = PaxosJudge::new(&protocol, within, faults_end(&faults));
             let mut marks = PaxosMarks::default();
             let report = simulate(
-                protocol.unshared(),
+                protocol,
                 config,
                 &mut [&mut trace, &mut judge],
                 &mut [&mut recorder, &mut marks],
