@@ -1,10 +1,11 @@
 //! Seed sweeps: one run per seed, in parallel across cores (never within a
 //! run), and a report of every seed's outcome and trace hash.
 //!
-//! Seeds are processed in fixed-size chunks, in seed order; the runs of a chunk
-//! go to the thread pool and come back in seed order. So the outcomes, and where
-//! `--stop-on-first` stops, do not depend on the number of jobs or on which run
-//! finishes first. Only wall-clock figures differ between two sweeps.
+//! Seeds are processed in chunks, in seed order; the runs of a chunk go to the
+//! thread pool and come back in seed order. So the outcomes, and where
+//! `--stop-on-first` stops (chunks are then of a fixed size), do not depend on
+//! the number of jobs or on which run finishes first. Only wall-clock figures
+//! differ between two sweeps.
 //!
 //! Sharding spreads a sweep over machines: shard `I/N` runs the seeds whose
 //! index in the range is `I` modulo `N`, and `merge` puts shard reports back
@@ -19,9 +20,17 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-/// Seeds per chunk: big enough to keep every core busy, small enough that
-/// `--stop-on-first` stops soon after a failure.
+/// Seeds per chunk, at first and always with `--stop-on-first` (which checks
+/// between chunks, so it stops soon after a failure, at the same seed
+/// whatever the jobs).
 const CHUNK: usize = 256;
+/// Each chunk ends in a barrier: every thread waits for the chunk's slowest
+/// run, and the pool sleeps while the report is updated. With short runs and
+/// 256-seed chunks that cost about a tenth of a two-job sweep, so otherwise
+/// chunks grow to take about this long, up to `CHUNK_MAX` seeds. Where the
+/// chunks end never changes the outcomes, which come back in seed order.
+const CHUNK_WALL: Duration = Duration::from_millis(500);
+const CHUNK_MAX: usize = 8192;
 
 #[derive(Clone, Debug)]
 pub struct SweepOptions {
@@ -172,7 +181,12 @@ pub fn sweep(scenario: &Scenario, options: &SweepOptions) -> Result<SweepReport,
     let mut progress = Progress::new(seeds.len() as u64, options.progress);
     let mut outcomes: Vec<SeedOutcome> = Vec::with_capacity(seeds.len());
     let mut stopped_early = false;
-    for chunk in seeds.chunks(CHUNK) {
+    let mut chunk_size = CHUNK;
+    let mut next = 0;
+    while next < seeds.len() {
+        let chunk = &seeds[next..(next + chunk_size).min(seeds.len())];
+        next += chunk.len();
+        let chunk_started = Instant::now();
         let results: Vec<SeedOutcome> = pool.install(|| {
             chunk
                 .par_iter()
@@ -180,6 +194,11 @@ pub fn sweep(scenario: &Scenario, options: &SweepOptions) -> Result<SweepReport,
                 .collect()
         });
         outcomes.extend(results);
+        if !options.stop_on_first {
+            let per_seed = chunk_started.elapsed().as_secs_f64() / chunk.len() as f64;
+            let wanted = CHUNK_WALL.as_secs_f64() / per_seed.max(1e-9);
+            chunk_size = (wanted as usize).clamp(CHUNK, CHUNK_MAX);
+        }
         let unexpected = outcomes.iter().filter(|o| !o.as_expected).count();
         progress.update(outcomes.len() as u64, unexpected, options.progress);
         if options.stop_on_first && unexpected > 0 {
