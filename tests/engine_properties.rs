@@ -226,6 +226,16 @@ proptest! {
     }
 }
 
+/// A network that delivers everything after exactly `latency`.
+fn lossless(latency: SimDuration) -> NetworkConfig {
+    NetworkConfig {
+        latency: Latency::Constant(latency),
+        drop: 0.0,
+        duplicate: 0.0,
+        fifo: false,
+    }
+}
+
 fn drop_observers<P: faultline::node::Protocol>(_observers: Observers<'_, P>) {}
 
 #[test]
@@ -241,12 +251,7 @@ fn timers_of_a_paused_node_fire_after_it_resumes_in_order() {
             duration: SimDuration::from_millis(300),
         },
     }];
-    let network = NetworkConfig {
-        latency: Latency::Constant(SimDuration::from_millis(1)),
-        drop: 0.0,
-        duplicate: 0.0,
-        fifo: false,
-    };
+    let network = lossless(SimDuration::from_millis(1));
     struct Watch(Vec<(SimTime, String)>);
     impl Observer<Chatter> for Watch {
         fn observe(&mut self, now: SimTime, event: &TraceEvent<'_, Chatter>, _: &WorldView<'_>) {
@@ -295,12 +300,7 @@ fn back_to_back_pauses_resume_then_pause_again() {
         },
     };
     let faults = vec![pause(100, 50), pause(150, 50), pause(200, 10)];
-    let network = NetworkConfig {
-        latency: Latency::Constant(SimDuration::from_millis(1)),
-        drop: 0.0,
-        duplicate: 0.0,
-        fifo: false,
-    };
+    let network = lossless(SimDuration::from_millis(1));
     let protocol = Chatter {
         period: SimDuration::from_millis(10),
         burst: 2,
@@ -381,12 +381,7 @@ fn starts_precede_faults_and_faults_precede_run_time_events_at_one_instant() {
             },
         },
     ];
-    let network = NetworkConfig {
-        latency: Latency::Constant(SimDuration::from_millis(10)),
-        drop: 0.0,
-        duplicate: 0.0,
-        fifo: false,
-    };
+    let network = lossless(SimDuration::from_millis(10));
     let mut log = Log(Vec::new());
     Simulation::new(Pinger, config(3, network, faults, 1)).run(&mut log);
     let expected = [
