@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{load, run_in_memory, sanitize, with_variant};
+use common::{load, report_of, run_in_memory, sanitize, with_variant};
 use faultline::check::lock::LockJudge;
 use faultline::check::{CheckName, Verdict};
 use faultline::protocols::lock::{Lock, LockVariant};
@@ -60,22 +60,14 @@ fn the_fenced_lease_passes_every_check_under_the_nemesis() {
 #[test]
 fn fencing_rejects_the_paused_clients_stale_write() {
     let fenced = run_in_memory(&load("scenarios/lock-pause-fencing.ron"), None);
-    let mutual = fenced
-        .reports
-        .iter()
-        .find(|r| r.name == CheckName::MutualExclusion)
-        .unwrap();
+    let mutual = report_of(&fenced, CheckName::MutualExclusion);
     assert!(
         mutual.detail.contains("1 rejected"),
         "the stale write was rejected: {}",
         mutual.detail
     );
     let unfenced = run_in_memory(&load("scenarios/lock-pause-lease.ron"), None);
-    let stale = unfenced
-        .reports
-        .iter()
-        .find(|r| r.name == CheckName::NoStaleWrite)
-        .unwrap();
+    let stale = report_of(&unfenced, CheckName::NoStaleWrite);
     assert!(
         stale.detail.contains("accepted token 2 from client 2"),
         "{}",
@@ -86,11 +78,7 @@ fn fencing_rejects_the_paused_clients_stale_write() {
 #[test]
 fn a_lease_brings_the_lock_back_after_a_holder_crash_and_no_expiry_does_not() {
     let lease = run_in_memory(&load("scenarios/lock-holder-crash-lease.ron"), None);
-    let progress = lease
-        .reports
-        .iter()
-        .find(|r| r.name == CheckName::Progress)
-        .unwrap();
+    let progress = report_of(&lease, CheckName::Progress);
     assert_eq!(progress.verdict, Verdict::Pass);
     assert!(
         progress.detail.contains("lock granted again after 0.8"),
@@ -98,11 +86,7 @@ fn a_lease_brings_the_lock_back_after_a_holder_crash_and_no_expiry_does_not() {
         progress.detail
     );
     let blocked = run_in_memory(&load("scenarios/lock-holder-crash-no-expiry.ron"), None);
-    let progress = blocked
-        .reports
-        .iter()
-        .find(|r| r.name == CheckName::Progress)
-        .unwrap();
+    let progress = report_of(&blocked, CheckName::Progress);
     assert_eq!(progress.verdict, Verdict::Fail);
     assert_eq!(progress.violations[0].nodes, vec![2]);
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{load, repo_path, run_in_memory, sanitize, with_variant};
+use common::{load, repo_path, report_of, run_in_memory, sanitize, with_variant};
 use faultline::check::paxos::PaxosJudge;
 use faultline::check::{CheckName, Verdict};
 use faultline::protocols::paxos::{ClientValue, Paxos, PaxosVariant};
@@ -34,6 +34,12 @@ fn first_caught_seed(scenario: &Scenario, limit: u64) -> Option<u64> {
     (0..limit).find(|&seed| unsafe_run(scenario, seed))
 }
 
+/// Runs `file` with the bug `variant` planted until a seed breaks safety.
+fn assert_caught_within(file: &str, variant: &str, limit: u64) {
+    let seed = first_caught_seed(&with_variant(file, variant), limit);
+    assert!(seed.is_some(), "{variant} survived {limit} seeds of {file}");
+}
+
 // The seed limits below come from measurement over seeds 0..2000 (2026-11-25):
 // on paxos-nemesis.ron, ForgetfulAcceptor breaks safety in 46 seeds (first
 // 109), IgnoreAcceptedValue in 951 (first 0), MinorityQuorum in 142 (first
@@ -45,38 +51,17 @@ fn first_caught_seed(scenario: &Scenario, limit: u64) -> Option<u64> {
 
 #[test]
 fn forgetful_acceptor_is_caught_within_1000_random_seeds() {
-    let seed = first_caught_seed(
-        &with_variant("scenarios/paxos-nemesis.ron", "ForgetfulAcceptor"),
-        1000,
-    );
-    assert!(
-        seed.is_some(),
-        "ForgetfulAcceptor survived 1000 seeds of the nemesis"
-    );
+    assert_caught_within("scenarios/paxos-nemesis.ron", "ForgetfulAcceptor", 1000);
 }
 
 #[test]
 fn ignore_accepted_value_is_caught_within_50_random_seeds() {
-    let seed = first_caught_seed(
-        &with_variant("scenarios/paxos-nemesis.ron", "IgnoreAcceptedValue"),
-        50,
-    );
-    assert!(
-        seed.is_some(),
-        "IgnoreAcceptedValue survived 50 seeds of the nemesis"
-    );
+    assert_caught_within("scenarios/paxos-nemesis.ron", "IgnoreAcceptedValue", 50);
 }
 
 #[test]
 fn minority_quorum_is_caught_within_300_random_seeds() {
-    let seed = first_caught_seed(
-        &with_variant("scenarios/paxos-nemesis.ron", "MinorityQuorum"),
-        300,
-    );
-    assert!(
-        seed.is_some(),
-        "MinorityQuorum survived 300 seeds of the nemesis"
-    );
+    assert_caught_within("scenarios/paxos-nemesis.ron", "MinorityQuorum", 300);
 }
 
 #[test]
@@ -92,11 +77,7 @@ fn reuse_ballot_is_caught_within_3000_random_seeds() {
     );
     // And it is OneValuePerBallot that sees it (a learner may not diverge).
     let result = run_in_memory(&scenario, seed);
-    let check = result
-        .reports
-        .iter()
-        .find(|r| r.name == CheckName::OneValuePerBallot)
-        .unwrap();
+    let check = report_of(&result, CheckName::OneValuePerBallot);
     assert_eq!(check.verdict, Verdict::Fail, "{}", check.detail);
 }
 
@@ -131,11 +112,7 @@ fn each_bug_scenario_passes_with_the_correct_variant() {
         "scenarios/paxos-bug-reuse-ballot.ron",
     ] {
         let buggy = run_in_memory(&load(file), None);
-        let agreement = buggy
-            .reports
-            .iter()
-            .find(|r| r.name == CheckName::Agreement)
-            .unwrap();
+        let agreement = report_of(&buggy, CheckName::Agreement);
         assert_eq!(agreement.verdict, Verdict::Fail, "{file}");
         assert!(
             agreement.detail.contains("learned"),
@@ -158,11 +135,7 @@ fn each_bug_scenario_passes_with_the_correct_variant() {
 #[test]
 fn a_majority_loss_delays_the_decision_until_the_heal() {
     let result = run_in_memory(&load("scenarios/paxos-majority-loss.ron"), None);
-    let liveness = result
-        .reports
-        .iter()
-        .find(|r| r.name == CheckName::DecidesWithin)
-        .unwrap();
+    let liveness = report_of(&result, CheckName::DecidesWithin);
     assert_eq!(liveness.verdict, Verdict::Pass);
     // Chosen only after the heal at 1.5s, under a ballot many rounds in.
     let chosen_at: f64 = liveness
@@ -188,11 +161,7 @@ fn decides_within_fails_when_no_value_is_chosen_in_time() {
         .replace("round_timeout: \"100ms\"", "round_timeout: \"5s\"")
         .replace("duration: \"3s\"", "duration: \"8s\"");
     let result = run_in_memory(&scenario::parse(&slow, "slow").unwrap(), None);
-    let liveness = result
-        .reports
-        .iter()
-        .find(|r| r.name == CheckName::DecidesWithin)
-        .unwrap();
+    let liveness = report_of(&result, CheckName::DecidesWithin);
     assert_eq!(liveness.verdict, Verdict::Fail, "{}", liveness.detail);
     assert!(
         liveness.detail.contains("no value chosen within 500ms"),
@@ -201,11 +170,7 @@ fn decides_within_fails_when_no_value_is_chosen_in_time() {
     );
     let permanent = text.replace("        (at: \"1500ms\", fault: Heal),\n", "");
     let result = run_in_memory(&scenario::parse(&permanent, "permanent").unwrap(), None);
-    let liveness = result
-        .reports
-        .iter()
-        .find(|r| r.name == CheckName::DecidesWithin)
-        .unwrap();
+    let liveness = report_of(&result, CheckName::DecidesWithin);
     assert_eq!(liveness.verdict, Verdict::Pass);
     assert!(
         liveness.detail.contains("not judged"),

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{load, run_in_memory, scenario_files};
+use common::{load, report_of, run_in_memory, scenario_files};
 use faultline::check::{CheckName, Verdict};
 use std::process::Command;
 
@@ -216,11 +216,7 @@ fn trace_hashes_are_pinned() {
 #[test]
 fn a_timeout_shorter_than_the_worst_latency_shows_false_suspicions() {
     let result = run_in_memory(&load("scenarios/heartbeat-slow-network.ron"), None);
-    let accuracy = result
-        .reports
-        .iter()
-        .find(|r| r.name == CheckName::Accuracy)
-        .unwrap();
+    let accuracy = report_of(&result, CheckName::Accuracy);
     assert_eq!(accuracy.verdict, Verdict::Fail);
     assert!(
         accuracy.detail.contains("no fault explains it"),
@@ -247,11 +243,7 @@ fn a_timeout_shorter_than_the_worst_latency_shows_false_suspicions() {
 #[test]
 fn completeness_catches_a_detector_that_never_suspects() {
     let result = run_in_memory(&load("scenarios/heartbeat-bug-never-suspect.ron"), None);
-    let completeness = result
-        .reports
-        .iter()
-        .find(|r| r.name == CheckName::Completeness)
-        .unwrap();
+    let completeness = report_of(&result, CheckName::Completeness);
     assert_eq!(completeness.verdict, Verdict::Fail);
     assert_eq!(
         completeness.violations[0].nodes,
@@ -274,11 +266,7 @@ fn completeness_catches_a_detector_that_never_suspects() {
 #[test]
 fn accuracy_catches_a_detector_that_never_trusts_again() {
     let result = run_in_memory(&load("scenarios/heartbeat-bug-never-trust.ron"), None);
-    let accuracy = result
-        .reports
-        .iter()
-        .find(|r| r.name == CheckName::Accuracy)
-        .unwrap();
+    let accuracy = report_of(&result, CheckName::Accuracy);
     assert_eq!(accuracy.verdict, Verdict::Fail);
     assert!(
         accuracy.detail.contains("became reachable again"),
@@ -299,11 +287,7 @@ fn accuracy_catches_a_detector_that_never_trusts_again() {
 #[test]
 fn a_pause_is_reported_as_the_cause_of_false_suspicions() {
     let result = run_in_memory(&load("scenarios/heartbeat-pause.ron"), None);
-    let accuracy = result
-        .reports
-        .iter()
-        .find(|r| r.name == CheckName::Accuracy)
-        .unwrap();
+    let accuracy = report_of(&result, CheckName::Accuracy);
     assert!(
         accuracy.detail.contains("node 0 was paused"),
         "{}",

@@ -30,6 +30,18 @@ pub fn run_in_memory(scenario: &Scenario, seed: Option<u64>) -> RunResult {
     run::run(scenario, &options).expect("in-memory runs cannot fail to write")
 }
 
+/// The report of check `name` in a run's result (the check must be in the scenario).
+pub fn report_of(
+    result: &RunResult,
+    name: faultline::check::CheckName,
+) -> &faultline::check::CheckReport {
+    result
+        .reports
+        .iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("the run has no {name} report"))
+}
+
 /// The scenario file with its protocol variant replaced (or, for Paxos, set).
 pub fn with_variant(file: &str, variant: &str) -> Scenario {
     let text = std::fs::read_to_string(repo_path(file)).unwrap();
