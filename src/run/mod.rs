@@ -519,6 +519,32 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
     std::fs::rename(&temporary, path).map_err(|source| write_error(path, source))
 }
 
+/// Writes `<stem>.svg` and `<stem>.png` from `data`, or, without data,
+/// removes ones an earlier run left there.
+fn write_chart<T>(
+    folder: &Path,
+    stem: &str,
+    data: Option<&T>,
+    svg: impl Fn(&T) -> String,
+    png: impl Fn(&T) -> Vec<u8>,
+) -> Result<(), RunError> {
+    for extension in ["svg", "png"] {
+        let path = folder.join(format!("{stem}.{extension}"));
+        match data {
+            Some(data) => {
+                let bytes = if extension == "svg" {
+                    svg(data).into_bytes()
+                } else {
+                    png(data)
+                };
+                write_atomic(&path, &bytes)?;
+            }
+            None => remove_stale(&path)?,
+        }
+    }
+    Ok(())
+}
+
 fn write_folder(
     scenario: &Scenario,
     seed: u64,
@@ -541,35 +567,21 @@ fn write_folder(
             .iter()
             .find(|(name, _)| name == stem)
             .map(|(_, data)| data);
-        for extension in ["svg", "png"] {
-            let path = folder.join(format!("{stem}.{extension}"));
-            match chart {
-                Some(data) if options.charts => {
-                    let bytes = if extension == "svg" {
-                        plot::timeline_svg(data).into_bytes()
-                    } else {
-                        plot::timeline_png(data)
-                    };
-                    write_atomic(&path, &bytes)?;
-                }
-                _ => remove_stale(&path)?,
-            }
-        }
+        write_chart(
+            folder,
+            stem,
+            chart.filter(|_| options.charts),
+            plot::timeline_svg,
+            plot::timeline_png,
+        )?;
     }
-    for extension in ["svg", "png"] {
-        let path = folder.join(format!("hashing.{extension}"));
-        match &result.hashing_chart {
-            Some(data) if options.charts => {
-                let bytes = if extension == "svg" {
-                    plot::hashing_svg(data).into_bytes()
-                } else {
-                    plot::hashing_png(data)
-                };
-                write_atomic(&path, &bytes)?;
-            }
-            _ => remove_stale(&path)?,
-        }
-    }
+    write_chart(
+        folder,
+        "hashing",
+        result.hashing_chart.as_ref().filter(|_| options.charts),
+        plot::hashing_svg,
+        plot::hashing_png,
+    )?;
     let explicit = scenario.explicit_file(seed, faults);
     let header = format!(
         "// Written by faultline: scenario `{}` with seed {seed}, every fault explicit.\n// Running this file reproduces the run exactly.\n",
