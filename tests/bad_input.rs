@@ -1,8 +1,10 @@
 //! Every kind of bad input gets its own clear error naming the place, exit
 //! code 2 from the CLI, no panic and no output files.
 
+mod common;
+
+use common::cli;
 use faultline::scenario::{self, ScenarioError};
-use std::process::Command;
 
 const GOOD: &str = r#"Scenario(
     name: "good",
@@ -218,17 +220,13 @@ fn an_expected_failure_of_a_check_that_does_not_run() {
     );
 }
 
-fn faultline() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-}
-
 #[test]
 fn the_cli_exits_2_and_writes_nothing_for_a_bad_scenario() {
     let folder = tempfile::tempdir().unwrap();
     let file = folder.path().join("bad.ron");
     std::fs::write(&file, GOOD.replacen("Crash(node: 2)", "Crash(node: 9)", 1)).unwrap();
     let out = folder.path().join("out");
-    let output = faultline()
+    let output = cli()
         .arg("run")
         .arg(&file)
         .arg("--out")
@@ -247,15 +245,12 @@ fn the_cli_exits_2_and_writes_nothing_for_a_bad_scenario() {
 
 #[test]
 fn the_cli_exits_2_for_a_missing_file_and_for_bad_arguments() {
-    let output = faultline()
-        .args(["run", "no/such/file.ron"])
-        .output()
-        .unwrap();
+    let output = cli().args(["run", "no/such/file.ron"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("no/such/file.ron: cannot read the file")
     );
-    let output = faultline()
+    let output = cli()
         .args([
             "run",
             "scenarios/heartbeat-pause.ron",
@@ -265,7 +260,7 @@ fn the_cli_exits_2_for_a_missing_file_and_for_bad_arguments() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    let output = faultline().args(["fly"]).output().unwrap();
+    let output = cli().args(["fly"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
 
@@ -275,15 +270,10 @@ fn check_validates_every_file_and_reports_each_bad_one() {
     let bad = folder.path().join("bad.ron");
     std::fs::write(&bad, "Scenario(").unwrap();
     let good = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/heartbeat-pause.ron");
-    let output = faultline()
-        .arg("check")
-        .arg(good)
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let output = cli().arg("check").arg(good).arg(&bad).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stdout).contains("ok: "));
     assert!(String::from_utf8_lossy(&output.stderr).contains("bad.ron:1:"));
-    let output = faultline().arg("check").arg(good).output().unwrap();
+    let output = cli().arg("check").arg(good).output().unwrap();
     assert_eq!(output.status.code(), Some(0));
 }

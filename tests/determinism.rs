@@ -130,7 +130,7 @@ fn memory_stays_flat_as_runs_get_longer() {
 #[test]
 fn the_cli_self_check_confirms_a_run_is_deterministic() {
     let out = tempfile::tempdir().unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+    let output = common::cli()
         .args([
             "run",
             "scenarios/paxos-nemesis.ron",
@@ -141,7 +141,6 @@ fn the_cli_self_check_confirms_a_run_is_deterministic() {
             "--out",
         ])
         .arg(out.path())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
     assert_eq!(

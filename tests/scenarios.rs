@@ -7,7 +7,6 @@ mod common;
 
 use common::{load, report_of, run_in_memory, scenario_files};
 use faultline::check::{CheckName, Verdict};
-use std::process::Command;
 
 /// (scenario file, trace hash with its own seed).
 const GOLDEN: &[(&str, &str)] = &[
@@ -309,7 +308,7 @@ fn the_cli_exits_1_when_the_outcome_differs_from_expect() {
         text.replace("expect: Violates([Accuracy])", "expect: Pass"),
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_faultline"))
+    let output = common::cli()
         .arg("run")
         .arg(&file)
         .arg("--out")
@@ -351,7 +350,7 @@ fn the_cli_exits_1_when_the_outcome_differs_from_expect() {
 #[test]
 fn a_run_writes_its_whole_folder_and_no_temporary_files() {
     let folder = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_faultline"))
+    let output = common::cli()
         .args([
             "run",
             "scenarios/heartbeat-crash-restart.ron",
@@ -360,7 +359,6 @@ fn a_run_writes_its_whole_folder_and_no_temporary_files() {
             "--out",
         ])
         .arg(folder.path())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
     assert_eq!(
@@ -397,7 +395,7 @@ fn a_run_writes_its_whole_folder_and_no_temporary_files() {
     let first: serde_json::Value = serde_json::from_str(trace.lines().next().unwrap()).unwrap();
     assert!(first.get("t").is_some() && first.get("kind").is_some());
     // Running again without a trace removes the old one rather than leaving it beside a new summary.
-    let output = Command::new(env!("CARGO_BIN_EXE_faultline"))
+    let output = common::cli()
         .args([
             "run",
             "scenarios/heartbeat-crash-restart.ron",
@@ -407,7 +405,6 @@ fn a_run_writes_its_whole_folder_and_no_temporary_files() {
             "--out",
         ])
         .arg(folder.path())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0));

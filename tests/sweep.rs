@@ -222,7 +222,7 @@ fn the_sweep_command_writes_its_report_and_exits_1_on_unexpected_outcomes() {
         text.replacen("variant: LeaseFencing", "variant: Lease", 1),
     )
     .unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+    let output = common::cli()
         .args([
             "sweep",
             file.to_str().unwrap(),
@@ -255,7 +255,7 @@ fn the_sweep_command_writes_its_report_and_exits_1_on_unexpected_outcomes() {
         ["--jobs", "0"],
         ["--shard", "3/2"],
     ] {
-        let bad = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+        let bad = common::cli()
             .args(["sweep", file.to_str().unwrap()])
             .args(bad_arguments)
             .output()

@@ -20,6 +20,14 @@ pub fn load(relative: &str) -> Scenario {
     scenario::load(&repo_path(relative)).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The `faultline` binary, started in the repository (so paths like
+/// `scenarios/...` resolve).
+pub fn cli() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"));
+    command.current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
+}
+
 /// Runs without writing anything; the trace is still hashed.
 pub fn run_in_memory(scenario: &Scenario, seed: Option<u64>) -> RunResult {
     let options = RunOptions {
