@@ -212,6 +212,14 @@ fn trace_hashes_are_pinned() {
     );
 }
 
+/// Runs a scenario file with one piece of its text replaced (which must be there).
+fn run_edited(file: &str, from: &str, to: &str) -> faultline::run::RunResult {
+    let text = std::fs::read_to_string(common::repo_path(file)).unwrap();
+    assert!(text.contains(from), "{file} has no {from:?}");
+    let edited = faultline::scenario::parse(&text.replace(from, to), file).unwrap();
+    run_in_memory(&edited, None)
+}
+
 #[test]
 fn a_timeout_shorter_than_the_worst_latency_shows_false_suspicions() {
     let result = run_in_memory(&load("scenarios/heartbeat-slow-network.ron"), None);
@@ -223,14 +231,11 @@ fn a_timeout_shorter_than_the_worst_latency_shows_false_suspicions() {
         accuracy.detail
     );
     // The same network with a timeout above the latency cap makes no mistake.
-    let text =
-        std::fs::read_to_string(common::repo_path("scenarios/heartbeat-slow-network.ron")).unwrap();
-    let relaxed = faultline::scenario::parse(
-        &text.replace("timeout: \"250ms\"", "timeout: \"2500ms\""),
-        "relaxed",
-    )
-    .unwrap();
-    let relaxed = run_in_memory(&relaxed, None);
+    let relaxed = run_edited(
+        "scenarios/heartbeat-slow-network.ron",
+        "timeout: \"250ms\"",
+        "timeout: \"2500ms\"",
+    );
     assert_eq!(
         relaxed.reports[0].verdict,
         Verdict::Pass,
@@ -250,16 +255,14 @@ fn completeness_catches_a_detector_that_never_suspects() {
         "names the crashed node and who missed it"
     );
     // The correct detector passes the same schedule.
-    let text = std::fs::read_to_string(common::repo_path(
+    assert!(run_edited(
         "scenarios/heartbeat-bug-never-suspect.ron",
-    ))
-    .unwrap();
-    let fixed =
-        faultline::scenario::parse(&text.replace(", variant: NeverSuspect", ""), "fixed").unwrap();
-    assert!(run_in_memory(&fixed, None)
-        .reports
-        .iter()
-        .all(|r| r.verdict == Verdict::Pass));
+        ", variant: NeverSuspect",
+        ""
+    )
+    .reports
+    .iter()
+    .all(|r| r.verdict == Verdict::Pass));
 }
 
 #[test]
@@ -272,15 +275,14 @@ fn accuracy_catches_a_detector_that_never_trusts_again() {
         "{}",
         accuracy.detail
     );
-    let text =
-        std::fs::read_to_string(common::repo_path("scenarios/heartbeat-bug-never-trust.ron"))
-            .unwrap();
-    let fixed =
-        faultline::scenario::parse(&text.replace(", variant: NeverTrust", ""), "fixed").unwrap();
-    assert!(run_in_memory(&fixed, None)
-        .reports
-        .iter()
-        .all(|r| r.verdict == Verdict::Pass));
+    assert!(run_edited(
+        "scenarios/heartbeat-bug-never-trust.ron",
+        ", variant: NeverTrust",
+        ""
+    )
+    .reports
+    .iter()
+    .all(|r| r.verdict == Verdict::Pass));
 }
 
 #[test]
