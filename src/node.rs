@@ -42,6 +42,14 @@ pub trait Protocol {
     );
 
     fn on_timer(&self, state: &mut Self::State, ctx: &mut Context<'_, Self>, timer: Self::Timer);
+
+    /// A deadline on the observing node's clock that an observation names
+    /// (a lease's expiry), if any. The trace then also gives the true time
+    /// at which that clock reaches it, so an outside judge can compare it
+    /// with other nodes' actions.
+    fn observation_deadline(&self, _observation: &Self::Observation) -> Option<LocalTime> {
+        None
+    }
 }
 
 /// What a handler asks the engine to do, applied in order after it returns.

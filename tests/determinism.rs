@@ -184,6 +184,13 @@ fn every_kind_of_trace_line_is_exactly_the_serde_form_of_its_event() {
         value: value.clone(),
     };
     let groups = vec![vec![0, 1], vec![2, 3, 4]];
+    let durable = faultline::protocols::paxos::PaxosDurable {
+        promised: Some(ballot),
+        accepted: Some((ballot, value.clone())),
+        round: 3,
+        value: Some(value.clone()),
+        learned: None,
+    };
     let latency = Latency::Uniform {
         min: SimDuration::from_millis(1),
         max: SimDuration::from_millis(7),
@@ -237,9 +244,24 @@ fn every_kind_of_trace_line_is_exactly_the_serde_form_of_its_event() {
         },
         TraceEvent::Observe {
             node: 2,
+            local: faultline::sim::LocalTime::from_nanos(123),
+            cause: None,
+            deadline: None,
             observation: &observation,
         },
-        TraceEvent::Persist { node: 2 },
+        TraceEvent::Observe {
+            node: 2,
+            local: faultline::sim::LocalTime::from_nanos(124),
+            cause: Some(9),
+            deadline: Some(SimTime::from_nanos(5_000)),
+            observation: &observation,
+        },
+        TraceEvent::Persist {
+            node: 2,
+            durable: &durable,
+        },
+        TraceEvent::Join { node: 4 },
+        TraceEvent::Leave { node: 4 },
         TraceEvent::Partition { groups: &groups },
         TraceEvent::Heal,
         TraceEvent::CutLink { from: 1, to: 2 },

@@ -130,6 +130,7 @@ impl Observer<Chatter> for InvariantWatch {
             TraceEvent::Observe {
                 node,
                 observation: Heard::Fired(k),
+                ..
             } => {
                 // Zero-delay timers set together share an instant and must
                 // fire in the order they were set.
@@ -212,7 +213,7 @@ proptest! {
             duplicate: 0.01,
             fifo: false,
         };
-        let mut judge = HeartbeatJudge::new(nodes, &protocol, network.latency.bound(), Some(SimDuration::from_secs(1)));
+        let mut judge = HeartbeatJudge::new(nodes, &protocol, network.latency.bound(), Some(SimDuration::from_secs(1)), &[]);
         let mut config = config(nodes, network, faults, seed);
         config.duration = SimDuration::from_secs(10);
         let mut observers = Observers::new();
@@ -357,7 +358,9 @@ fn starts_precede_faults_and_faults_precede_run_time_events_at_one_instant() {
                 TraceEvent::Pause { node, .. } => format!("pause {node}"),
                 TraceEvent::Resume { node } => format!("resume {node}"),
                 TraceEvent::Drop { node, .. } => format!("drop to {node}"),
-                TraceEvent::Observe { node, observation } => format!("{observation} {node}"),
+                TraceEvent::Observe {
+                    node, observation, ..
+                } => format!("{observation} {node}"),
                 _ => return,
             };
             self.0.push((now.as_nanos() / 1_000_000, what));

@@ -132,7 +132,7 @@ proptest! {
             pending_max: 1_000_000,
             inbox_max: 10_000,
         };
-        let mut judge = LockJudge::new(&protocol, None);
+        let mut judge = LockJudge::new(&protocol, nodes, None);
         let mut observers = Observers::new();
         observers.push(&mut judge);
         let report = Simulation::new(protocol, config).run(&mut observers);
@@ -145,6 +145,101 @@ proptest! {
 
 fn drop_observers<P: faultline::node::Protocol>(_observers: Observers<'_, P>) {}
 
+/// What a hand-fed lock judge sees: an observation, or a write sent by a
+/// client (with its message id, which the resource's observation names).
+enum Seen {
+    Observe(u32, faultline::protocols::lock::LockObservation),
+    Cause(u32, u64, faultline::protocols::lock::LockObservation),
+    Write(u32, u64, u64),
+}
+
+/// Feeds the judge events at the given milliseconds and returns its
+/// MutualExclusion and NoStaleWrite reports.
+fn judge_of(protocol: &Lock, events: Vec<(u64, Seen)>) -> Vec<faultline::check::CheckReport> {
+    use faultline::protocols::lock::LockMessage;
+    use faultline::sim::{LocalTime, Observer, SimTime, TraceEvent, WorldView};
+    let (network, statuses) = common::quiet_world(7);
+    let world = WorldView {
+        network: &network,
+        statuses: &statuses,
+    };
+    let mut judge = LockJudge::new(protocol, 7, None);
+    let at = |ms: u64| SimTime::from_nanos(ms * 1_000_000);
+    for (ms, seen) in &events {
+        let local = LocalTime::from_nanos(at(*ms).as_nanos());
+        let event = match seen {
+            Seen::Observe(node, observation) => TraceEvent::Observe {
+                node: *node,
+                local,
+                cause: None,
+                deadline: None,
+                observation,
+            },
+            Seen::Cause(node, id, observation) => TraceEvent::Observe {
+                node: *node,
+                local,
+                cause: Some(*id),
+                deadline: None,
+                observation,
+            },
+            Seen::Write(client, id, token) => {
+                let message = LockMessage::Write {
+                    token: *token,
+                    hold: 1,
+                    seq: 1,
+                };
+                judge.observe(
+                    at(*ms),
+                    &TraceEvent::Send {
+                        node: *client,
+                        to: 1,
+                        id: *id,
+                        message: &message,
+                    },
+                    &world,
+                );
+                continue;
+            }
+        };
+        judge.observe(at(*ms), &event, &world);
+    }
+    judge.reports(
+        &[CheckName::MutualExclusion, CheckName::NoStaleWrite],
+        at(4000),
+    )
+}
+
+fn lease_protocol(variant: LockVariant) -> Lock {
+    Lock {
+        variant,
+        lease: SimDuration::from_millis(400),
+        hold: SimDuration::from_millis(300),
+        think: SimDuration::from_millis(100),
+        writes: 4,
+        work: SimDuration::from_millis(10),
+        retry: SimDuration::from_millis(80),
+    }
+}
+
+fn received(client: u32, token: u64) -> faultline::protocols::lock::LockObservation {
+    faultline::protocols::lock::LockObservation::WriteReceived {
+        client,
+        token,
+        hold: 1,
+        seq: 1,
+        accepted: true,
+    }
+}
+
+fn holding(token: u64) -> faultline::protocols::lock::LockObservation {
+    faultline::protocols::lock::LockObservation::Holding {
+        token,
+        hold: 1,
+        request: 0,
+        until: None,
+    }
+}
+
 /// Regression (found by proptest, 2026-11-25): a grant delayed in the network
 /// reached its client (6, token 8) after the next client (4, token 9) had its
 /// own; the fenced resource accepted 8's write, then 9's. MutualExclusion, which
@@ -153,83 +248,101 @@ fn drop_observers<P: faultline::node::Protocol>(_observers: Observers<'_, P>) {}
 #[test]
 fn a_delayed_grant_does_not_make_the_newer_holder_look_stale() {
     use faultline::protocols::lock::LockObservation as O;
-    use faultline::sim::{Observer, SimTime, TraceEvent, WorldView};
-    let protocol = Lock {
-        variant: LockVariant::LeaseFencing,
-        lease: SimDuration::from_millis(400),
-        hold: SimDuration::from_millis(300),
-        think: SimDuration::from_millis(100),
-        writes: 4,
-        work: SimDuration::from_millis(10),
-        retry: SimDuration::from_millis(80),
-    };
-    let (network, statuses) = common::quiet_world(7);
-    let world = WorldView {
-        network: &network,
-        statuses: &statuses,
-    };
-    let mut judge = LockJudge::new(&protocol, None);
-    let at = |ms: u64| SimTime::from_nanos(ms * 1_000_000);
-    let events: Vec<(u64, u32, O)> = vec![
+    let events = vec![
         (
             3000,
-            0,
-            O::Granted {
-                client: 6,
-                token: 8,
-            },
+            Seen::Observe(
+                0,
+                O::Granted {
+                    client: 6,
+                    token: 8,
+                    expires: None,
+                },
+            ),
         ),
         (
             3450,
-            0,
-            O::Expired {
-                client: 6,
-                token: 8,
-            },
+            Seen::Observe(
+                0,
+                O::Expired {
+                    client: 6,
+                    token: 8,
+                },
+            ),
         ),
         (
             3460,
-            0,
-            O::Granted {
-                client: 4,
-                token: 9,
-            },
+            Seen::Observe(
+                0,
+                O::Granted {
+                    client: 4,
+                    token: 9,
+                    expires: None,
+                },
+            ),
         ),
-        (3564, 4, O::Holding { token: 9, hold: 1 }),
-        (3578, 6, O::Holding { token: 8, hold: 1 }),
-        (
-            3800,
-            1,
-            O::WriteReceived {
-                client: 6,
-                token: 8,
-                hold: 1,
-                seq: 1,
-                accepted: true,
-            },
-        ),
-        (
-            3865,
-            1,
-            O::WriteReceived {
-                client: 4,
-                token: 9,
-                hold: 1,
-                seq: 1,
-                accepted: true,
-            },
-        ),
+        (3564, Seen::Observe(4, holding(9))),
+        (3578, Seen::Observe(6, holding(8))),
+        (3700, Seen::Write(6, 100, 8)),
+        (3800, Seen::Cause(1, 100, received(6, 8))),
+        (3850, Seen::Write(4, 101, 9)),
+        (3865, Seen::Cause(1, 101, received(4, 9))),
     ];
-    for (ms, node, observation) in &events {
-        judge.observe(
-            at(*ms),
-            &TraceEvent::Observe {
-                node: *node,
-                observation,
-            },
-            &world,
-        );
-    }
-    let reports = judge.reports(&[CheckName::MutualExclusion], at(4000));
+    let reports = judge_of(&lease_protocol(LockVariant::LeaseFencing), events);
     assert_eq!(reports[0].verdict, Verdict::Pass, "{}", reports[0].detail);
+}
+
+/// Issue "Verdicts you can trust", defect 1: a client that holds the same
+/// token twice (a re-grant) has two holdings. The second one overlaps the next
+/// holder's, and its write after that holder's is two holders at once. The
+/// judge once keyed holdings by (client, token) and kept only the first.
+#[test]
+fn a_second_holding_under_the_same_token_is_judged_on_its_own_interval() {
+    use faultline::protocols::lock::LockObservation as O;
+    let events = vec![
+        (
+            1000,
+            Seen::Observe(
+                0,
+                O::Granted {
+                    client: 2,
+                    token: 10,
+                    expires: None,
+                },
+            ),
+        ),
+        (1010, Seen::Observe(2, holding(10))),
+        (1300, Seen::Observe(2, O::NotHolding { token: 10, hold: 1 })),
+        // The release was lost; client 2 asks again and is granted token 10 again.
+        (1500, Seen::Observe(2, holding(10))),
+        (
+            1600,
+            Seen::Observe(
+                0,
+                O::Expired {
+                    client: 2,
+                    token: 10,
+                },
+            ),
+        ),
+        (
+            1610,
+            Seen::Observe(
+                0,
+                O::Granted {
+                    client: 3,
+                    token: 11,
+                    expires: None,
+                },
+            ),
+        ),
+        (1620, Seen::Observe(3, holding(11))),
+        (1700, Seen::Write(3, 200, 11)),
+        (1710, Seen::Cause(1, 200, received(3, 11))),
+        (1720, Seen::Write(2, 201, 10)),
+        (1730, Seen::Cause(1, 201, received(2, 10))),
+    ];
+    let reports = judge_of(&lease_protocol(LockVariant::Lease), events);
+    assert_eq!(reports[0].verdict, Verdict::Fail, "{}", reports[0].detail);
+    assert_eq!(reports[1].verdict, Verdict::Fail, "{}", reports[1].detail);
 }

@@ -281,6 +281,9 @@ fn judge_of(
             at,
             &TraceEvent::Observe {
                 node: *node,
+                local: faultline::sim::LocalTime::from_nanos(at.as_nanos()),
+                cause: None,
+                deadline: None,
                 observation,
             },
             &world,
@@ -303,8 +306,22 @@ fn validity_catches_a_learner_that_invents_a_value() {
         round: 1,
         proposer: 0,
     };
+    // A majority accepted "Z" (it is chosen, so the learn is no Integrity
+    // matter), but no client proposed it.
+    let accept = |node| {
+        (
+            3,
+            node,
+            O::Accept {
+                ballot,
+                value: "Z".into(),
+            },
+        )
+    };
     let reports = judge_of(&[
         (1, 0, O::ClientValue { value: "A".into() }),
+        accept(0),
+        accept(2),
         (
             5,
             1,
@@ -337,8 +354,20 @@ fn integrity_catches_a_learner_that_learns_twice() {
         round: 1,
         proposer: 0,
     };
+    let accept = |node| {
+        (
+            3,
+            node,
+            O::Accept {
+                ballot,
+                value: "A".into(),
+            },
+        )
+    };
     let reports = judge_of(&[
         (1, 0, O::ClientValue { value: "A".into() }),
+        accept(0),
+        accept(1),
         (
             5,
             2,

@@ -250,11 +250,13 @@ impl HashingJudge {
 impl Observer<Hashing> for HashingJudge {
     fn observe(&mut self, now: SimTime, event: &TraceEvent<'_, Hashing>, _world: &WorldView<'_>) {
         match event {
-            TraceEvent::Crash { node } => {
+            TraceEvent::Crash { node } | TraceEvent::Leave { node } => {
                 self.views[*node as usize] = None;
                 self.record(now);
             }
-            TraceEvent::Observe { node, observation } => match observation {
+            TraceEvent::Observe {
+                node, observation, ..
+            } => match observation {
                 HashingObservation::View { members } => {
                     self.views[*node as usize] = Some(Placement::new(self.scheme, members));
                     self.record(now);

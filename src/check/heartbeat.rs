@@ -1,9 +1,16 @@
 //! Checks for the heartbeat failure detector.
 //!
-//! `Completeness(within)`: every crash of a node is suspected by every other
-//! node that stays up (not crashed, not paused) from the crash to the deadline,
-//! within `within` of the crash. Crashes shorter than `within` and crashes
-//! whose deadline lies past the end of the run are not judged (and say so).
+//! `Completeness(within)`: Chandra and Toueg's strong completeness ("every
+//! crashed process is eventually permanently suspected by every correct
+//! process"), with a bound. Node `p` must suspect node `q` at every moment
+//! `t` at which `q` has been crashed for the whole of `[t - within, t]` and
+//! `p` has been up (not crashed, not paused) for the whole of it. So a crash
+//! must be suspected within `within` of it (or of the observer's coming back
+//! up, if that is later), and stay suspected until the crashed node restarts:
+//! trusting it again in between is a violation. Crashes shorter than `within`
+//! and crashes whose deadline lies past the end of the run are not judged (and
+//! say so). A node that has left counts as crashed for good, and a node that
+//! has not joined yet as crashed since the start.
 //!
 //! `Accuracy`: a suspicion of `b` by `a` that starts at time t is *explained*
 //! if, within the look-back window `timeout + interval + latency bound` before
@@ -46,9 +53,18 @@ impl SuspicionInterval {
     }
 }
 
-struct Obligation {
-    crashed: NodeId,
+/// One crash of a node, from the crash to its restart (if any).
+struct CrashRecord {
+    node: NodeId,
     at: SimTime,
+    end: Option<SimTime>,
+}
+
+/// When observer `observer` must start suspecting crashed `crashed`:
+/// checked once the run is past `deadline`.
+struct Deadline {
+    crashed: NodeId,
+    observer: NodeId,
     deadline: SimTime,
 }
 
@@ -60,6 +76,10 @@ pub struct HeartbeatJudge {
     /// Per node: crashed now, and when its last crash ended.
     crashed: Vec<bool>,
     crash_ended: Vec<Option<SimTime>>,
+    /// Per node: since when it has been crashed, if it is now.
+    crashed_since: Vec<Option<SimTime>>,
+    /// Per node: since when it has been up (neither crashed nor paused), if it is now.
+    up_since: Vec<Option<SimTime>>,
     /// Per node: paused now, and when its last pause ended.
     paused: Vec<bool>,
     pause_ended: Vec<Option<SimTime>>,
@@ -73,13 +93,18 @@ pub struct HeartbeatJudge {
     open: Vec<Option<usize>>,
     intervals: Vec<SuspicionInterval>,
     explained: u64,
-    obligations: Vec<Obligation>,
-    /// (crashed, observer, detection time) for every judged detection.
+    crashes: Vec<CrashRecord>,
+    deadlines: Vec<Deadline>,
+    /// (crashed, observer, detection time): the first suspicion of each crash
+    /// by each observer, timed from when the observer had to start counting.
     detections: Vec<(NodeId, NodeId, SimDuration)>,
+    /// Per (observer, crashed): whether this crash's first suspicion by the
+    /// observer has been timed already.
+    detected: Vec<bool>,
+    /// Per (observer, crashed): the obligation start (crash, observer up)
+    /// already reported as violated, so each is reported once.
+    violated: Vec<Option<(SimTime, SimTime)>>,
     completeness_violations: Vec<Violation>,
-    crashes_judged: u64,
-    crashes_too_short: u64,
-    crashes_past_end: u64,
 }
 
 impl HeartbeatJudge {
@@ -90,9 +115,10 @@ impl HeartbeatJudge {
         protocol: &Heartbeat,
         latency_bound: SimDuration,
         within: Option<SimDuration>,
+        absent: &[bool],
     ) -> Self {
         let n = node_count as usize;
-        HeartbeatJudge {
+        let mut judge = HeartbeatJudge {
             node_count: n,
             window: protocol
                 .timeout
@@ -101,6 +127,8 @@ impl HeartbeatJudge {
             within,
             crashed: vec![false; n],
             crash_ended: vec![None; n],
+            crashed_since: vec![None; n],
+            up_since: vec![Some(SimTime::ZERO); n],
             paused: vec![false; n],
             pause_ended: vec![None; n],
             down_ended: vec![None; n],
@@ -110,13 +138,18 @@ impl HeartbeatJudge {
             open: vec![None; n * n],
             intervals: Vec::new(),
             explained: 0,
-            obligations: Vec::new(),
+            crashes: Vec::new(),
+            deadlines: Vec::new(),
             detections: Vec::new(),
+            detected: vec![false; n * n],
+            violated: vec![None; n * n],
             completeness_violations: Vec::new(),
-            crashes_judged: 0,
-            crashes_too_short: 0,
-            crashes_past_end: 0,
+        };
+        // A node that joins later is down from the start.
+        for (node, _) in absent.iter().enumerate().filter(|(_, &absent)| absent) {
+            judge.on_down(node as NodeId, SimTime::ZERO, true);
         }
+        judge
     }
 
     fn recent(&self, ended: Option<SimTime>, now: SimTime) -> bool {
@@ -198,53 +231,148 @@ impl HeartbeatJudge {
         self.open[observer as usize * self.node_count + suspect as usize].is_some()
     }
 
-    /// Judges every obligation whose deadline has passed by `now` (exclusive),
-    /// or by `now` inclusive at the end of the run.
+    /// When `observer` must suspect `crashed` from, if it must at all now:
+    /// `within` after both the crash and the observer's coming back up.
+    fn obliged_from(&self, observer: NodeId, crashed: NodeId) -> Option<SimTime> {
+        let within = self.within?;
+        let crash = self.crashed_since[crashed as usize]?;
+        let up = self.up_since[observer as usize]?;
+        (observer != crashed).then(|| crash.max(up).after(within))
+    }
+
+    /// Notes a failure of the obligation of `observer` to suspect `crashed`,
+    /// once per crash and up-period.
+    fn completeness_failed(
+        &mut self,
+        observer: NodeId,
+        crashed: NodeId,
+        now: SimTime,
+        how: String,
+    ) {
+        let key = observer as usize * self.node_count + crashed as usize;
+        let period = (
+            self.crashed_since[crashed as usize].unwrap_or_default(),
+            self.up_since[observer as usize].unwrap_or_default(),
+        );
+        if self.violated[key] == Some(period) {
+            return;
+        }
+        self.violated[key] = Some(period);
+        self.completeness_violations.push(Violation {
+            time: now,
+            nodes: vec![crashed, observer],
+            message: format!("node {crashed} crashed at {} and {how}", period.0),
+        });
+    }
+
+    /// Judges every deadline passed by `now` (exclusive: what happens at the
+    /// deadline itself still counts), or by `now` inclusive at the end.
     fn resolve_due(&mut self, now: SimTime, inclusive: bool) {
-        let due = |deadline: SimTime| {
-            if inclusive {
-                deadline <= now
-            } else {
-                deadline < now
-            }
-        };
+        let due = |deadline: SimTime| deadline < now || (inclusive && deadline == now);
         let mut remaining = Vec::new();
-        for obligation in std::mem::take(&mut self.obligations) {
-            if !due(obligation.deadline) {
-                remaining.push(obligation);
+        for entry in std::mem::take(&mut self.deadlines) {
+            if !due(entry.deadline) {
+                remaining.push(entry);
                 continue;
             }
-            self.crashes_judged += 1;
-            let mut missing = Vec::new();
-            for observer in 0..self.node_count as NodeId {
-                let o = observer as usize;
-                if observer == obligation.crashed {
-                    continue;
-                }
-                let stayed_up = !self.crashed[o]
-                    && !self.paused[o]
-                    && self.down_ended[o].is_none_or(|ended| ended < obligation.at);
-                if stayed_up && !self.suspecting(observer, obligation.crashed) {
-                    missing.push(observer);
-                }
+            // Stale if the crash ended or the observer went down meanwhile.
+            if self.obliged_from(entry.observer, entry.crashed) != Some(entry.deadline) {
+                continue;
             }
-            if !missing.is_empty() {
-                self.completeness_violations.push(Violation {
-                    time: obligation.deadline,
-                    nodes: std::iter::once(obligation.crashed)
-                        .chain(missing.iter().copied())
-                        .collect(),
-                    message: format!(
-                        "node {} crashed at {} and was not suspected by {:?} within {}",
-                        obligation.crashed,
-                        obligation.at,
-                        missing,
-                        self.within.unwrap_or_default()
-                    ),
-                });
+            if !self.suspecting(entry.observer, entry.crashed) {
+                let how = format!(
+                    "was not suspected by node {} at {}, {} later",
+                    entry.observer,
+                    entry.deadline,
+                    self.within.unwrap_or_default()
+                );
+                self.completeness_failed(entry.observer, entry.crashed, entry.deadline, how);
             }
         }
-        self.obligations = remaining;
+        self.deadlines = remaining;
+    }
+
+    /// Adds the deadline of every pair whose obligation (re)starts now.
+    fn arm_deadlines(&mut self, node: NodeId) {
+        for other in 0..self.node_count as NodeId {
+            for (observer, crashed) in [(node, other), (other, node)] {
+                if let Some(deadline) = self.obliged_from(observer, crashed) {
+                    if !self.deadlines.iter().any(|d| {
+                        d.observer == observer && d.crashed == crashed && d.deadline == deadline
+                    }) {
+                        self.deadlines.push(Deadline {
+                            crashed,
+                            observer,
+                            deadline,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// The node stops: `crash` for a crash or leave (or absence), otherwise a pause.
+    fn on_down(&mut self, node: NodeId, now: SimTime, crash: bool) {
+        let n = node as usize;
+        self.up_since[n] = None;
+        if crash {
+            self.crashed[n] = true;
+            self.crashed_since[n] = Some(now);
+            self.crashes.push(CrashRecord {
+                node,
+                at: now,
+                end: None,
+            });
+            for observer in 0..self.node_count {
+                self.detected[observer * self.node_count + n] = false;
+                // Already suspected when it crashed: detected at once.
+                if self.up_since[observer].is_some() && self.suspecting(observer as NodeId, node) {
+                    self.note_detection(observer as NodeId, node, now);
+                }
+            }
+            // A crash wipes the node's suspicions along with its state.
+            for suspect in 0..self.node_count as NodeId {
+                self.close(node, suspect, now);
+            }
+        } else {
+            self.paused[n] = true;
+        }
+        self.arm_deadlines(node);
+    }
+
+    /// The node is up again: restarted, joined or resumed.
+    fn on_up(&mut self, node: NodeId, now: SimTime) {
+        let n = node as usize;
+        if self.crashed[n] {
+            self.crashed[n] = false;
+            self.crash_ended[n] = Some(now);
+            self.crashed_since[n] = None;
+            if let Some(record) = self.crashes.iter_mut().rev().find(|c| c.node == node) {
+                record.end = Some(now);
+            }
+        } else {
+            self.paused[n] = false;
+            self.pause_ended[n] = Some(now);
+        }
+        self.down_ended[n] = Some(now);
+        self.up_since[n] = Some(now);
+        self.arm_deadlines(node);
+    }
+
+    /// Times the first suspicion of a crash by an observer.
+    fn note_detection(&mut self, observer: NodeId, crashed: NodeId, now: SimTime) {
+        let key = observer as usize * self.node_count + crashed as usize;
+        let (Some(crash), Some(up)) = (
+            self.crashed_since[crashed as usize],
+            self.up_since[observer as usize],
+        ) else {
+            return;
+        };
+        if !self.detected[key] {
+            self.detected[key] = true;
+            self.detections
+                .push((crashed, observer, now.since(crash.max(up))));
+        }
     }
 
     fn on_topology_change(&mut self, now: SimTime, world: &WorldView<'_>) {
@@ -268,17 +396,26 @@ impl HeartbeatJudge {
 
     pub fn completeness_report(&mut self, end: SimTime) -> CheckReport {
         self.resolve_due(end, true);
-        self.crashes_past_end += self.obligations.len() as u64;
-        self.obligations.clear();
         let within = self.within.unwrap_or_default();
+        let lasted = |c: &CrashRecord| c.end.unwrap_or(end).since(c.at);
+        let too_short = self
+            .crashes
+            .iter()
+            .filter(|c| c.end.is_some() && lasted(c) <= within)
+            .count();
+        let past_end = self
+            .crashes
+            .iter()
+            .filter(|c| c.end.is_none() && c.at.after(within) > end)
+            .count();
+        let judged = self.crashes.len() - too_short - past_end;
         let mut detail = format!(
-            "{} crash(es) judged against the {within} bound ({} too short to judge, {} too close to the end)",
-            self.crashes_judged, self.crashes_too_short, self.crashes_past_end
+            "{judged} crash(es) judged against the {within} bound ({too_short} too short to judge, {past_end} too close to the end)"
         );
         if let Some(slowest) = self.detections.iter().map(|d| d.2).max() {
-            let _ = write!(detail, "; slowest detection {slowest}");
+            let _ = write!(detail, "; slowest first detection {slowest}");
         }
-        let _ = write!(detail, "; detection times:");
+        let _ = write!(detail, "; first detection times:");
         for (crashed, observer, took) in self.detections.iter().take(40) {
             let _ = write!(detail, " {crashed} by {observer} in {took},");
         }
@@ -336,68 +473,61 @@ impl HeartbeatJudge {
     }
 }
 
+impl HeartbeatJudge {
+    fn on_suspect(&mut self, observer: NodeId, suspect: NodeId, now: SimTime) {
+        let (mistake, cause) = match self.explain(observer, suspect, now) {
+            Some(reason) => {
+                self.explained += 1;
+                (false, reason)
+            }
+            None => (true, self.cause_of_mistake(observer, suspect, now)),
+        };
+        let key = observer as usize * self.node_count + suspect as usize;
+        debug_assert!(self.open[key].is_none(), "suspect twice without trust");
+        self.open[key] = Some(self.intervals.len());
+        self.intervals.push(SuspicionInterval {
+            observer,
+            suspect,
+            start: now,
+            end: None,
+            mistake,
+            cause,
+        });
+        if self.crashed[suspect as usize] {
+            self.note_detection(observer, suspect, now);
+        }
+    }
+
+    fn on_trust(&mut self, observer: NodeId, suspect: NodeId, now: SimTime) {
+        self.close(observer, suspect, now);
+        if self
+            .obliged_from(observer, suspect)
+            .is_some_and(|from| from < now)
+        {
+            let how = format!("was trusted again by node {observer} at {now} while still crashed");
+            self.completeness_failed(observer, suspect, now, how);
+        }
+    }
+}
+
 impl Observer<Heartbeat> for HeartbeatJudge {
     fn observe(&mut self, now: SimTime, event: &TraceEvent<'_, Heartbeat>, world: &WorldView<'_>) {
-        if !self.obligations.is_empty() {
+        if !self.deadlines.is_empty() {
             self.resolve_due(now, false);
         }
         match *event {
-            TraceEvent::Observe { node, observation } => match *observation {
-                Suspicion::Suspect { peer } => {
-                    let (mistake, cause) = match self.explain(node, peer, now) {
-                        Some(reason) => {
-                            self.explained += 1;
-                            (false, reason)
-                        }
-                        None => (true, self.cause_of_mistake(node, peer, now)),
-                    };
-                    if self.crashed[peer as usize] {
-                        if let Some(crash) = self.obligations.iter().find(|o| o.crashed == peer) {
-                            self.detections.push((peer, node, now.since(crash.at)));
-                        }
-                    }
-                    let key = node as usize * self.node_count + peer as usize;
-                    debug_assert!(self.open[key].is_none(), "suspect twice without trust");
-                    self.open[key] = Some(self.intervals.len());
-                    self.intervals.push(SuspicionInterval {
-                        observer: node,
-                        suspect: peer,
-                        start: now,
-                        end: None,
-                        mistake,
-                        cause,
-                    });
-                }
-                Suspicion::Trust { peer } => self.close(node, peer, now),
+            TraceEvent::Observe {
+                node, observation, ..
+            } => match *observation {
+                Suspicion::Suspect { peer } => self.on_suspect(node, peer, now),
+                Suspicion::Trust { peer } => self.on_trust(node, peer, now),
             },
-            TraceEvent::Crash { node } => {
-                self.crashed[node as usize] = true;
-                // A crash wipes the node's suspicions along with its state.
-                for suspect in 0..self.node_count as NodeId {
-                    self.close(node, suspect, now);
-                }
-                if let Some(within) = self.within {
-                    self.obligations.push(Obligation {
-                        crashed: node,
-                        at: now,
-                        deadline: now.after(within),
-                    });
-                }
+            TraceEvent::Crash { node } | TraceEvent::Leave { node } => {
+                self.on_down(node, now, true)
             }
-            TraceEvent::Restart { node } => {
-                self.crashed[node as usize] = false;
-                self.crash_ended[node as usize] = Some(now);
-                self.down_ended[node as usize] = Some(now);
-                let before = self.obligations.len();
-                self.obligations.retain(|o| o.crashed != node);
-                self.crashes_too_short += (before - self.obligations.len()) as u64;
-            }
-            TraceEvent::Pause { node, .. } => self.paused[node as usize] = true,
-            TraceEvent::Resume { node } => {
-                self.paused[node as usize] = false;
-                self.pause_ended[node as usize] = Some(now);
-                self.down_ended[node as usize] = Some(now);
-            }
+            TraceEvent::Restart { node } | TraceEvent::Join { node } => self.on_up(node, now),
+            TraceEvent::Pause { node, .. } => self.on_down(node, now, false),
+            TraceEvent::Resume { node } => self.on_up(node, now),
             TraceEvent::ClockDrift { node, ppm } => self.drift_ppm[node as usize] = ppm,
             TraceEvent::Partition { .. }
             | TraceEvent::Heal

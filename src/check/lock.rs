@@ -1,12 +1,16 @@
 //! Checks for the lock service, from the protocol's observations.
 //!
 //! - `MutualExclusion`, in the form the resource can observe: once it has
-//!   accepted a write from a client, it never accepts a write from a client
-//!   holding an older grant (a lower token) whose holding interval (from "I
-//!   hold the lock" to "I no longer do", in true time) overlaps it. That is two
-//!   holders writing at once: the old one still writing after the new one has. A new holder
-//!   writing after the old one is succession, and a fenced resource that takes
-//!   a late writer's write *before* the new holder's is still serial.
+//!   accepted a write made under one holding, it never accepts a write made
+//!   under another client's holding of an older grant (a lower token) whose
+//!   holding interval (from "I hold the lock" to "I no longer do", in true
+//!   time) overlaps it. That is two holders writing at once: the old one still
+//!   writing after the new one has. A new holder writing after the old one is
+//!   succession, and a fenced resource that takes a late writer's write
+//!   *before* the new holder's is still serial. Every holding is its own
+//!   interval (a client may hold the same token twice, after a re-grant), and
+//!   each write belongs to the holding under which its client sent it, found
+//!   by the write's message id.
 //! - `NoStaleWrite`: the resource never accepts a write whose token is lower
 //!   than one it has already accepted, nor, without fencing, a write under a
 //!   lease the server had already expired.
@@ -19,7 +23,7 @@
 
 use super::{report, CheckName, CheckReport, Violation};
 use crate::node::NodeId;
-use crate::protocols::lock::{Lock, LockObservation, LockVariant, Token};
+use crate::protocols::lock::{Lock, LockMessage, LockObservation, LockVariant, Token};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::{Observer, TraceEvent, WorldView};
 use std::collections::BTreeMap;
@@ -66,13 +70,18 @@ struct Obligation {
 pub struct LockJudge {
     variant: LockVariant,
     within: Option<SimDuration>,
-    /// Keyed by (client, token): tokens are unique per grant, while a
-    /// client's hold counter starts again after it restarts.
-    holdings: BTreeMap<(NodeId, Token), Holding>,
+    /// Every holding, in the order they began.
+    holdings: Vec<Holding>,
+    /// Per node: its latest holding since it last started, if any.
+    holding_current: Vec<Option<usize>>,
+    /// Per write message id: the holding it was sent under.
+    write_holding: BTreeMap<u64, usize>,
+    /// Accepted writes that no holding explains (none in a correct run).
+    writes_unattributed: u64,
     grants: Vec<Grant>,
     writes: Vec<WriteSeen>,
-    /// Per client: the tokens under which the resource accepted its writes.
-    accepted_holds: BTreeMap<NodeId, Vec<Token>>,
+    /// The holdings under which the resource has accepted writes.
+    holdings_accepted: Vec<usize>,
     token_accepted_max: Token,
     mutual: Vec<Violation>,
     stale: Vec<Violation>,
@@ -83,14 +92,17 @@ pub struct LockJudge {
 }
 
 impl LockJudge {
-    pub fn new(protocol: &Lock, within: Option<SimDuration>) -> Self {
+    pub fn new(protocol: &Lock, node_count: u32, within: Option<SimDuration>) -> Self {
         LockJudge {
             variant: protocol.variant,
             within,
-            holdings: BTreeMap::new(),
+            holdings: Vec::new(),
+            holding_current: vec![None; node_count as usize],
+            write_holding: BTreeMap::new(),
+            writes_unattributed: 0,
             grants: Vec::new(),
             writes: Vec::new(),
-            accepted_holds: BTreeMap::new(),
+            holdings_accepted: Vec::new(),
             token_accepted_max: 0,
             mutual: Vec::new(),
             stale: Vec::new(),
@@ -101,7 +113,7 @@ impl LockJudge {
     }
 
     pub fn holdings(&self) -> impl Iterator<Item = &Holding> {
-        self.holdings.values()
+        self.holdings.iter()
     }
     pub fn grants(&self) -> &[Grant] {
         &self.grants
@@ -114,38 +126,61 @@ impl LockJudge {
         a.start < b.end.unwrap_or(now) && b.start < a.end.unwrap_or(now)
     }
 
-    fn on_write(&mut self, now: SimTime, client: NodeId, token: Token, hold: u64, accepted: bool) {
+    /// Checks an accepted write, made under holding `mine`, against every
+    /// other client's holding the resource has accepted writes under.
+    fn check_exclusion(&mut self, now: SimTime, mine: usize) {
+        let holding = &self.holdings[mine];
+        for &other in &self.holdings_accepted {
+            let theirs = &self.holdings[other];
+            // The older holder writing after the newer one: a new holder
+            // writing after the old one is succession. "Older" is grant
+            // order, i.e. token order, not when the client started holding:
+            // a delayed grant can reach an old holder after the next holder
+            // has its own.
+            if theirs.client == holding.client
+                || holding.token >= theirs.token
+                || !Self::overlap(holding, theirs, now)
+            {
+                continue;
+            }
+            self.mutual.push(Violation {
+                time: now,
+                nodes: vec![holding.client, theirs.client],
+                message: format!(
+                    "the resource accepted a write from client {} (token {}, holding since {}{}) after accepting writes from client {} (token {}, holding since {}{}): their holding intervals overlap",
+                    holding.client,
+                    holding.token,
+                    holding.start,
+                    holding.end.map_or(String::new(), |end| format!(" until {end}")),
+                    theirs.client,
+                    theirs.token,
+                    theirs.start,
+                    theirs.end.map_or(String::new(), |end| format!(" until {end}"))
+                ),
+            });
+        }
+        if !self.holdings_accepted.contains(&mine) {
+            self.holdings_accepted.push(mine);
+        }
+    }
+
+    fn on_write(
+        &mut self,
+        now: SimTime,
+        client: NodeId,
+        token: Token,
+        hold: u64,
+        accepted: bool,
+        holding: Option<usize>,
+    ) {
         let mut unsafe_write = false;
         if accepted {
-            if let Some(mine) = self.holdings.get(&(client, token)) {
-                for (&other, holds) in &self.accepted_holds {
-                    if other == client {
-                        continue;
-                    }
-                    for other_token in holds {
-                        let theirs = &self.holdings[&(other, *other_token)];
-                        // The older holder writing after the newer one: a new
-                        // holder writing after the old one is succession.
-                        // "Older" is grant order, i.e. token order, not when the
-                        // client started holding: a delayed grant can reach an
-                        // old holder after the next holder has its own.
-                        if mine.token < theirs.token && Self::overlap(mine, theirs, now) {
-                            unsafe_write = true;
-                            self.mutual.push(Violation {
-                                time: now,
-                                nodes: vec![client, other],
-                                message: format!(
-                                    "the resource accepted a write from client {client} (token {token}, holding since {}) after accepting writes from client {other} (token {}, holding since {}{}): their holding intervals overlap",
-                                    mine.start,
-                                    theirs.token,
-                                    theirs.start,
-                                    theirs.end.map_or(String::new(), |end| format!(" until {end}"))
-                                ),
-                            });
-                        }
-                    }
-                }
+            let violations_before = self.mutual.len();
+            match holding {
+                Some(mine) => self.check_exclusion(now, mine),
+                None => self.writes_unattributed += 1,
             }
+            unsafe_write |= self.mutual.len() > violations_before;
             if token < self.token_accepted_max {
                 unsafe_write = true;
                 self.stale.push(Violation {
@@ -172,10 +207,6 @@ impl LockJudge {
                 }
             }
             self.token_accepted_max = self.token_accepted_max.max(token);
-            let tokens = self.accepted_holds.entry(client).or_default();
-            if !tokens.contains(&token) {
-                tokens.push(token);
-            }
         }
         self.writes.push(WriteSeen {
             time: now,
@@ -237,8 +268,17 @@ impl LockJudge {
                 CheckName::MutualExclusion => report(
                     CheckName::MutualExclusion,
                     format!(
-                        "{} grants, {accepted} writes accepted, {rejected} rejected",
-                        self.grants.len()
+                        "{} grants, {} holdings, {accepted} writes accepted, {rejected} rejected{}",
+                        self.grants.len(),
+                        self.holdings.len(),
+                        if self.writes_unattributed > 0 {
+                            format!(
+                                "; {} accepted write(s) sent under no holding",
+                                self.writes_unattributed
+                            )
+                        } else {
+                            String::new()
+                        }
                     ),
                     self.mutual.clone(),
                 ),
@@ -271,86 +311,128 @@ impl LockJudge {
     }
 }
 
+impl LockJudge {
+    fn end_holding(&mut self, node: NodeId, now: SimTime) {
+        if let Some(index) = self.holding_current[node as usize] {
+            self.holdings[index].end.get_or_insert(now);
+        }
+    }
+
+    fn on_crash(&mut self, node: NodeId, now: SimTime) {
+        // A crash ends the client's belief with its memory.
+        self.end_holding(node, now);
+        self.holding_current[node as usize] = None;
+        let holds_grant = self
+            .grants
+            .last()
+            .is_some_and(|g| g.client == node && g.end.is_none());
+        if let (true, Some(within)) = (holds_grant, self.within) {
+            self.obligations.push(Obligation {
+                crashed: node,
+                at: now,
+                deadline: now.after(within),
+            });
+        }
+    }
+
+    fn on_granted(&mut self, now: SimTime, client: NodeId, token: Token) {
+        for obligation in std::mem::take(&mut self.obligations) {
+            if obligation.crashed != client {
+                self.recoveries
+                    .push((obligation.at, now.since(obligation.at)));
+            } else {
+                self.obligations.push(obligation);
+            }
+        }
+        self.grants.push(Grant {
+            client,
+            token,
+            start: now,
+            end: None,
+            expired: false,
+        });
+    }
+
+    fn on_grant_ended(&mut self, now: SimTime, token: Token, expired: bool) {
+        if let Some(grant) = self
+            .grants
+            .iter_mut()
+            .find(|g| g.token == token && g.end.is_none())
+        {
+            grant.end = Some(now);
+            grant.expired = expired;
+        }
+    }
+
+    fn on_holding(&mut self, now: SimTime, client: NodeId, token: Token, hold: u64) {
+        self.end_holding(client, now);
+        self.holding_current[client as usize] = Some(self.holdings.len());
+        self.holdings.push(Holding {
+            client,
+            token,
+            hold,
+            start: now,
+            end: None,
+        });
+    }
+
+    fn on_observation(
+        &mut self,
+        now: SimTime,
+        node: NodeId,
+        cause: Option<u64>,
+        observation: &LockObservation,
+    ) {
+        match *observation {
+            LockObservation::Granted { client, token, .. } => self.on_granted(now, client, token),
+            LockObservation::Released { token, .. } => self.on_grant_ended(now, token, false),
+            LockObservation::Expired { token, .. } => self.on_grant_ended(now, token, true),
+            LockObservation::Holding { token, hold, .. } => self.on_holding(now, node, token, hold),
+            LockObservation::NotHolding { token, .. } => {
+                if let Some(index) = self.holding_current[node as usize] {
+                    if self.holdings[index].token == token {
+                        self.end_holding(node, now);
+                    }
+                }
+            }
+            LockObservation::WriteReceived {
+                client,
+                token,
+                hold,
+                accepted,
+                ..
+            } => {
+                let holding = cause.and_then(|id| self.write_holding.get(&id).copied());
+                self.on_write(now, client, token, hold, accepted, holding)
+            }
+            LockObservation::Renewed { .. } | LockObservation::WriteSent { .. } => {}
+        }
+    }
+}
+
 impl Observer<Lock> for LockJudge {
     fn observe(&mut self, now: SimTime, event: &TraceEvent<'_, Lock>, _world: &WorldView<'_>) {
         if !self.obligations.is_empty() {
             self.resolve_due(now, false);
         }
-        match event {
-            TraceEvent::Crash { node } => {
-                // A crash ends the client's belief with its memory.
-                for holding in self
-                    .holdings
-                    .values_mut()
-                    .filter(|h| h.client == *node && h.end.is_none())
-                {
-                    holding.end = Some(now);
-                }
-                let holds_grant = self
-                    .grants
-                    .last()
-                    .is_some_and(|g| g.client == *node && g.end.is_none());
-                if let (true, Some(within)) = (holds_grant, self.within) {
-                    self.obligations.push(Obligation {
-                        crashed: *node,
-                        at: now,
-                        deadline: now.after(within),
-                    });
+        match *event {
+            TraceEvent::Crash { node } | TraceEvent::Leave { node } => self.on_crash(node, now),
+            TraceEvent::Send {
+                node,
+                id,
+                message: LockMessage::Write { .. },
+                ..
+            } => {
+                if let Some(holding) = self.holding_current[node as usize] {
+                    self.write_holding.insert(id, holding);
                 }
             }
-            TraceEvent::Observe { node, observation } => match **observation {
-                LockObservation::Granted { client, token } => {
-                    for obligation in std::mem::take(&mut self.obligations) {
-                        if obligation.crashed != client {
-                            self.recoveries
-                                .push((obligation.at, now.since(obligation.at)));
-                        } else {
-                            self.obligations.push(obligation);
-                        }
-                    }
-                    self.grants.push(Grant {
-                        client,
-                        token,
-                        start: now,
-                        end: None,
-                        expired: false,
-                    });
-                }
-                LockObservation::Released { token, .. }
-                | LockObservation::Expired { token, .. } => {
-                    let expired = matches!(observation, LockObservation::Expired { .. });
-                    if let Some(grant) = self
-                        .grants
-                        .iter_mut()
-                        .find(|g| g.token == token && g.end.is_none())
-                    {
-                        grant.end = Some(now);
-                        grant.expired = expired;
-                    }
-                }
-                LockObservation::Holding { token, hold } => {
-                    self.holdings.entry((*node, token)).or_insert(Holding {
-                        client: *node,
-                        token,
-                        hold,
-                        start: now,
-                        end: None,
-                    });
-                }
-                LockObservation::NotHolding { token, .. } => {
-                    if let Some(holding) = self.holdings.get_mut(&(*node, token)) {
-                        holding.end.get_or_insert(now);
-                    }
-                }
-                LockObservation::WriteReceived {
-                    client,
-                    token,
-                    hold,
-                    accepted,
-                    ..
-                } => self.on_write(now, client, token, hold, accepted),
-                LockObservation::WriteSent { .. } => {}
-            },
+            TraceEvent::Observe {
+                node,
+                cause,
+                observation,
+                ..
+            } => self.on_observation(now, node, cause, observation),
             _ => {}
         }
     }

@@ -1,10 +1,19 @@
 //! Checks for single-decree Paxos, from the protocol's observations.
 //!
-//! - `Agreement`: no two learns, on any nodes at any time (across crashes and
-//!   restarts), carry different values.
-//! - `Validity`: every learned value was handed to a proposer by a client.
+//! Lamport's safety requirements ("Paxos Made Simple", 2001): only a value
+//! that has been proposed may be chosen; only a single value is chosen; a
+//! process never learns that a value has been chosen unless it actually has
+//! been. A value is *chosen* when a majority of the acceptors have accepted
+//! it under one ballot; that is judged from the acceptors' own accepts, not
+//! from what learners happen to learn.
+//!
+//! - `Agreement`: at most one value is ever chosen, and no two learns, on any
+//!   nodes at any time (across crashes and restarts), carry different values.
+//! - `Validity`: every chosen and every learned value was handed to a proposer
+//!   by a client.
 //! - `Integrity`: a node learns at most once (its decision is durable, so a
-//!   restart must not make it learn again, let alone something else).
+//!   restart must not make it learn again, let alone something else), and
+//!   only a proposal that had been chosen when it learned it.
 //! - `OneValuePerBallot`: no two acceptors accept different values under the
 //!   same ballot (the invariant of that name in Lamport's Voting
 //!   specification, on which agreement rests). It catches a reused ballot
@@ -53,7 +62,10 @@ pub struct PaxosJudge {
     accepted_by: BTreeMap<(Ballot, Value), Vec<NodeId>>,
     /// Proposers that have received a client value (it is durable).
     with_value: Vec<NodeId>,
+    /// The first proposal chosen.
     chosen: Option<(SimTime, Ballot, Value)>,
+    /// Every proposal chosen, in the order it was.
+    chosen_all: Vec<(SimTime, Ballot, Value)>,
     /// Set once the run is past `faults_end`: the start of the liveness
     /// window, or why it is not judged.
     liveness: Option<Result<SimTime, String>>,
@@ -83,6 +95,7 @@ impl PaxosJudge {
             accepted_by: BTreeMap::new(),
             with_value: Vec::new(),
             chosen: None,
+            chosen_all: Vec::new(),
             liveness: None,
         }
     }
@@ -107,6 +120,25 @@ impl PaxosJudge {
                     learned.value,
                     ballot_name(learned.ballot),
                     learned.time
+                ),
+            });
+        }
+        let voters = self
+            .accepted_by
+            .get(&(learned.ballot, learned.value.clone()))
+            .map_or(0, Vec::len);
+        if voters < self.majority() {
+            self.integrity.push(Violation {
+                time: learned.time,
+                nodes: vec![learned.node],
+                message: format!(
+                    "node {} learned {:?} (ballot {}) at {}, which was not chosen: {voters} of {} acceptors had accepted it, a majority is {}",
+                    learned.node,
+                    learned.value,
+                    ballot_name(learned.ballot),
+                    learned.time,
+                    self.acceptors.len(),
+                    self.majority()
                 ),
             });
         }
@@ -146,6 +178,36 @@ impl PaxosJudge {
         self.learns.push(learned);
     }
 
+    /// A proposal reached a majority of acceptors: it is chosen.
+    fn on_chosen(&mut self, now: SimTime, ballot: Ballot, value: Value) {
+        if !self.client_values.contains(&value) {
+            self.validity.push(Violation {
+                time: now,
+                nodes: self.acceptors.clone(),
+                message: format!(
+                    "{value:?} was chosen under ballot {} at {now}, but no client proposed it",
+                    ballot_name(ballot)
+                ),
+            });
+        }
+        if let Some((at, other_ballot, other)) =
+            self.chosen_all.iter().find(|(_, _, other)| *other != value)
+        {
+            self.agreement.push(Violation {
+                time: now,
+                nodes: self.acceptors.clone(),
+                message: format!(
+                    "two values chosen: {value:?} under ballot {} at {now}, after {other:?} under ballot {} at {at} (each accepted by a majority of {} acceptors)",
+                    ballot_name(ballot),
+                    ballot_name(*other_ballot),
+                    self.acceptors.len()
+                ),
+            });
+        }
+        self.chosen.get_or_insert((now, ballot, value.clone()));
+        self.chosen_all.push((now, ballot, value));
+    }
+
     fn judge_liveness_start(&mut self, world: &WorldView<'_>) {
         let majority = self.majority();
         let connected = |p: NodeId, a: NodeId| world.link_up(p, a) && world.link_up(a, p);
@@ -173,7 +235,15 @@ impl PaxosJudge {
             .iter()
             .map(|name| match name {
                 CheckName::Agreement => {
-                    let detail = match self.learns.first() {
+                    let chosen = match self.chosen_all.first() {
+                        None => "no value chosen".to_string(),
+                        Some((time, ballot, value)) => format!(
+                            "{} proposal(s) chosen; first: {value:?} under ballot {} at {time}",
+                            self.chosen_all.len(),
+                            ballot_name(*ballot)
+                        ),
+                    };
+                    let learned = match self.learns.first() {
                         None => "no node learned a value".to_string(),
                         Some(first) => format!(
                             "{} learn(s); first: node {} learned {:?} (ballot {}) at {}",
@@ -184,6 +254,7 @@ impl PaxosJudge {
                             first.time
                         ),
                     };
+                    let detail = format!("{chosen}; {learned}");
                     report(CheckName::Agreement, detail, self.agreement.clone())
                 }
                 CheckName::Validity => report(
@@ -279,7 +350,10 @@ impl Observer<Paxos> for PaxosJudge {
         if self.liveness.is_none() && now >= self.faults_end {
             self.judge_liveness_start(world);
         }
-        let TraceEvent::Observe { node, observation } = event else {
+        let TraceEvent::Observe {
+            node, observation, ..
+        } = event
+        else {
             return;
         };
         match observation {
@@ -315,8 +389,8 @@ impl Observer<Paxos> for PaxosJudge {
                 if !voters.contains(node) {
                     voters.push(*node);
                 }
-                if self.chosen.is_none() && voters.len() >= majority {
-                    self.chosen = Some((now, *ballot, value.clone()));
+                if voters.len() == majority {
+                    self.on_chosen(now, *ballot, value.clone());
                 }
             }
             _ => {}

@@ -12,9 +12,10 @@
 //! without it, so the views, and the owners they assign, disagree; after the
 //! heal heartbeats flow again and the views converge. A node that joins starts
 //! heartbeating and enters the others' views; one that leaves stops and is
-//! dropped once suspected.
+//! dropped once suspected. Nodes that join later are outside every view until
+//! their first heartbeat arrives.
 
-use super::heartbeat::Detector;
+use super::heartbeat::{BeatStamp, Detector, Incarnation};
 use super::placement::{key_hash, key_name, Placement, Scheme};
 use crate::node::{Context, NodeId, Protocol};
 use crate::sim::time::SimDuration;
@@ -39,6 +40,8 @@ pub struct Hashing {
     pub interval: SimDuration,
     pub timeout: SimDuration,
     pub request_interval: SimDuration,
+    /// The nodes present at the start (the others join later).
+    pub members_initial: Vec<NodeId>,
     /// Cumulative Zipf weights over key indices (empty when uniform).
     pub zipf_cdf: Arc<Vec<f64>>,
 }
@@ -60,8 +63,15 @@ impl Hashing {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type")]
 pub enum HashingMessage {
-    Beat,
-    Request { id: u64, key: u64 },
+    /// A heartbeat, stamped as the heartbeat protocol's are.
+    Beat {
+        incarnation: u64,
+        beat: u64,
+    },
+    Request {
+        id: u64,
+        key: u64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -92,17 +102,28 @@ pub struct HashingState {
     detector: Detector,
     placement: Placement,
     request_next: u64,
+    incarnation: u64,
+    beat: u64,
 }
 
 impl Hashing {
-    fn fresh(&self, ctx: &mut Context<'_, Self>) -> HashingState {
+    fn fresh(&self, ctx: &mut Context<'_, Self>, before: Incarnation) -> HashingState {
+        let incarnation = before.incarnation + 1;
+        ctx.persist(Incarnation { incarnation });
         let beat = SimDuration::from_nanos(ctx.rng().below(self.interval.as_nanos().max(1)));
         ctx.set_timer(HashingTimer::Beat, beat);
         let request =
             SimDuration::from_nanos(ctx.rng().below(self.request_interval.as_nanos().max(1)));
         ctx.set_timer(HashingTimer::Request, request);
-        let detector = Detector::new(ctx.node_count(), ctx.now());
-        let members: Vec<NodeId> = (0..ctx.node_count()).collect();
+        // Everyone present at the start, and this node itself (a joiner).
+        let me = ctx.id();
+        let absent: Vec<NodeId> = (0..ctx.node_count())
+            .filter(|&n| n != me && !self.members_initial.contains(&n))
+            .collect();
+        let detector = Detector::with_suspects(ctx.node_count(), ctx.now(), &absent);
+        let members: Vec<NodeId> = (0..ctx.node_count())
+            .filter(|n| !absent.contains(n))
+            .collect();
         ctx.observe(HashingObservation::View {
             members: members.clone(),
         });
@@ -113,6 +134,8 @@ impl Hashing {
             detector,
             placement: Placement::new(self.scheme, &members),
             request_next,
+            incarnation,
+            beat: 0,
         }
     }
 
@@ -140,16 +163,16 @@ impl Hashing {
 impl Protocol for Hashing {
     type Message = HashingMessage;
     type Timer = HashingTimer;
-    type Durable = ();
+    type Durable = Incarnation;
     type Observation = HashingObservation;
     type State = HashingState;
 
     fn on_start(&self, ctx: &mut Context<'_, Self>) -> HashingState {
-        self.fresh(ctx)
+        self.fresh(ctx, Incarnation::default())
     }
 
-    fn on_restart(&self, ctx: &mut Context<'_, Self>, _durable: &()) -> HashingState {
-        self.fresh(ctx)
+    fn on_restart(&self, ctx: &mut Context<'_, Self>, durable: &Incarnation) -> HashingState {
+        self.fresh(ctx, *durable)
     }
 
     fn on_message(
@@ -159,28 +182,25 @@ impl Protocol for Hashing {
         from: NodeId,
         message: HashingMessage,
     ) {
-        if state.detector.heard(from, ctx.now(), true) {
-            self.rebuild(state, ctx);
-        }
-        if let HashingMessage::Request { id, key } = message {
-            let hash = key_hash(key_name(key).as_bytes());
-            let owner = state
-                .placement
-                .owners(hash, self.replicas)
-                .contains(&ctx.id());
-            ctx.observe(HashingObservation::Served {
-                from,
-                id,
-                key,
-                owner,
-            });
+        match message {
+            HashingMessage::Beat { incarnation, beat } => {
+                let stamp = BeatStamp { incarnation, beat };
+                if state.detector.heard(from, stamp, ctx.now(), true, true) {
+                    self.rebuild(state, ctx);
+                }
+            }
+            HashingMessage::Request { id, key } => self.serve(state, ctx, from, id, key),
         }
     }
 
     fn on_timer(&self, state: &mut HashingState, ctx: &mut Context<'_, Self>, timer: HashingTimer) {
         match timer {
             HashingTimer::Beat => {
-                ctx.broadcast(HashingMessage::Beat);
+                state.beat += 1;
+                ctx.broadcast(HashingMessage::Beat {
+                    incarnation: state.incarnation,
+                    beat: state.beat,
+                });
                 if !state
                     .detector
                     .newly_suspected(ctx.id(), ctx.now(), self.timeout)
@@ -190,31 +210,57 @@ impl Protocol for Hashing {
                 }
                 ctx.set_timer(HashingTimer::Beat, self.interval);
             }
-            HashingTimer::Request => {
-                let key = self.pick_key(ctx);
-                let hash = key_hash(key_name(key).as_bytes());
-                if let Some(primary) = state.placement.primary(hash) {
-                    let id = state.request_next;
-                    state.request_next += 1;
-                    ctx.observe(HashingObservation::Routed {
-                        id,
-                        key,
-                        to: primary,
-                    });
-                    if primary == ctx.id() {
-                        let owner = true;
-                        ctx.observe(HashingObservation::Served {
-                            from: primary,
-                            id,
-                            key,
-                            owner,
-                        });
-                    } else {
-                        ctx.send(primary, HashingMessage::Request { id, key });
-                    }
-                }
-                ctx.set_timer(HashingTimer::Request, self.request_interval);
+            HashingTimer::Request => self.route(state, ctx),
+        }
+    }
+}
+
+impl Hashing {
+    fn serve(
+        &self,
+        state: &mut HashingState,
+        ctx: &mut Context<'_, Self>,
+        from: NodeId,
+        id: u64,
+        key: u64,
+    ) {
+        let hash = key_hash(key_name(key).as_bytes());
+        let owner = state
+            .placement
+            .owners(hash, self.replicas)
+            .contains(&ctx.id());
+        ctx.observe(HashingObservation::Served {
+            from,
+            id,
+            key,
+            owner,
+        });
+    }
+
+    /// Sends a request for a key drawn from the workload to its primary in
+    /// this node's view (or serves it here, if that is this node).
+    fn route(&self, state: &mut HashingState, ctx: &mut Context<'_, Self>) {
+        let key = self.pick_key(ctx);
+        let hash = key_hash(key_name(key).as_bytes());
+        if let Some(primary) = state.placement.primary(hash) {
+            let id = state.request_next;
+            state.request_next += 1;
+            ctx.observe(HashingObservation::Routed {
+                id,
+                key,
+                to: primary,
+            });
+            if primary == ctx.id() {
+                ctx.observe(HashingObservation::Served {
+                    from: primary,
+                    id,
+                    key,
+                    owner: true,
+                });
+            } else {
+                ctx.send(primary, HashingMessage::Request { id, key });
             }
         }
+        ctx.set_timer(HashingTimer::Request, self.request_interval);
     }
 }

@@ -3,22 +3,33 @@
 //! Every node sends a heartbeat to every peer once per `interval` and notes, on
 //! its own local clock, when it last heard from each peer. On each tick it
 //! suspects every peer it has not heard from for longer than `timeout`, and it
-//! trusts a suspected peer again as soon as a heartbeat from it arrives. This is
-//! an eventually perfect detector (◇P) in a partially synchronous network: once
-//! latencies stay below `timeout - interval`, it stops making mistakes.
+//! trusts a suspected peer again as soon as a *newer* heartbeat from it
+//! arrives. This is an eventually perfect detector (◇P) in a partially
+//! synchronous network (Chandra and Toueg, "Unreliable failure detectors for
+//! reliable distributed systems", 1996): once latencies stay below
+//! `timeout - interval`, it stops making mistakes, and a crashed peer, once
+//! suspected, stays suspected.
+//!
+//! "Newer" matters. Links may reorder, so a heartbeat sent before a crash can
+//! arrive after later ones; trusting it would re-trust a crashed peer. Each
+//! heartbeat carries the sender's *incarnation* (a counter it persists and
+//! increments at every start, so heartbeats restart after a restart) and a
+//! sequence number within it; a heartbeat no newer than the newest one heard
+//! from that peer is ignored.
 //!
 //! It cannot tell a crashed peer from a slow, paused or unreachable one, so it
 //! will suspect a paused peer or one behind a partition: the checks decide
 //! which suspicions were mistakes. Suspicions are only evaluated on ticks, so a
 //! crash is detected within `timeout + interval` plus one message latency.
 //!
-//! Nothing is persisted: a restarted node starts by trusting everyone, with a
-//! fresh grace period of `timeout`.
+//! Only the incarnation is persisted: a restarted node starts by trusting
+//! everyone, with a fresh grace period of `timeout`.
 //!
-//! Two known-bug variants exist so that tests can show the checks catching
-//! them: `NeverSuspect` ignores silence (Completeness must fail) and
-//! `NeverTrust` never takes a suspicion back (Accuracy must fail once a
-//! partition heals).
+//! Known-bug variants exist so that tests can show the checks catching them:
+//! `NeverSuspect` ignores silence (Completeness must fail), `NeverTrust` never
+//! takes a suspicion back (Accuracy must fail once a partition heals), and
+//! `NoSequence` trusts on any heartbeat, however old (Completeness must fail
+//! when heavy-tailed latency reorders heartbeats around a crash).
 
 use crate::node::{Context, NodeId, Protocol};
 use crate::sim::time::{LocalTime, SimDuration};
@@ -39,12 +50,40 @@ pub enum HeartbeatVariant {
     NeverSuspect,
     /// Bug: a suspected peer stays suspected forever.
     NeverTrust,
+    /// Bug: any heartbeat ends a suspicion, even one older than a heartbeat
+    /// already heard (no sequence numbers).
+    NoSequence,
+}
+
+/// Which heartbeat this is: the sender's incarnation (how many times it has
+/// started), then its tick count within that incarnation. Ordered, so newer
+/// is greater.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct BeatStamp {
+    pub incarnation: u64,
+    pub beat: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Ping {
-    /// The sender's tick count since it last started, for reading traces.
+    pub incarnation: u64,
+    /// The sender's tick count since it last started.
     pub beat: u64,
+}
+
+impl Ping {
+    pub fn stamp(&self) -> BeatStamp {
+        BeatStamp {
+            incarnation: self.incarnation,
+            beat: self.beat,
+        }
+    }
+}
+
+/// What survives a crash: how many times the node has started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Incarnation {
+    pub incarnation: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -65,6 +104,8 @@ pub enum Suspicion {
 pub struct Detector {
     /// Per node: when we last heard from it (or started), on our local clock.
     heard_last: Vec<LocalTime>,
+    /// Per node: the newest heartbeat heard from it.
+    stamp_newest: Vec<BeatStamp>,
     /// Per node: whether we currently suspect it.
     suspected: Vec<bool>,
 }
@@ -74,17 +115,42 @@ impl Detector {
     pub fn new(node_count: u32, now: LocalTime) -> Self {
         Detector {
             heard_last: vec![now; node_count as usize],
+            stamp_newest: vec![BeatStamp::default(); node_count as usize],
             suspected: vec![false; node_count as usize],
         }
+    }
+
+    /// As `new`, but suspecting `absent` nodes from the start (nodes that
+    /// have not joined yet).
+    pub fn with_suspects(node_count: u32, now: LocalTime, absent: &[NodeId]) -> Self {
+        let mut detector = Detector::new(node_count, now);
+        for &node in absent {
+            detector.suspected[node as usize] = true;
+        }
+        detector
     }
 
     pub fn suspects(&self, peer: NodeId) -> bool {
         self.suspected[peer as usize]
     }
 
-    /// Notes a heartbeat from `peer`; returns true if that ends a suspicion
-    /// (when `may_trust` allows it).
-    pub fn heard(&mut self, peer: NodeId, now: LocalTime, may_trust: bool) -> bool {
+    /// Notes heartbeat `stamp` from `peer`; returns true if that ends a
+    /// suspicion (when `may_trust` allows it). A heartbeat no newer than one
+    /// already heard is ignored, unless `ordered` is false (the `NoSequence`
+    /// bug).
+    pub fn heard(
+        &mut self,
+        peer: NodeId,
+        stamp: BeatStamp,
+        now: LocalTime,
+        may_trust: bool,
+        ordered: bool,
+    ) -> bool {
+        let newest = &mut self.stamp_newest[peer as usize];
+        if ordered && stamp <= *newest {
+            return false;
+        }
+        *newest = stamp.max(*newest);
         // Local clocks can step backwards; keep the latest reading.
         self.heard_last[peer as usize] = self.heard_last[peer as usize].max(now);
         if self.suspected[peer as usize] && may_trust {
@@ -117,6 +183,7 @@ impl Detector {
 #[derive(Debug)]
 pub struct HeartbeatState {
     detector: Detector,
+    incarnation: u64,
     beat: u64,
 }
 
@@ -127,13 +194,18 @@ impl HeartbeatState {
 }
 
 impl Heartbeat {
-    fn fresh_state(&self, ctx: &mut Context<'_, Self>) -> HeartbeatState {
+    /// A new incarnation: counted and saved before the first heartbeat of it
+    /// leaves, so heartbeats of two incarnations never share a stamp.
+    fn fresh_state(&self, ctx: &mut Context<'_, Self>, before: Incarnation) -> HeartbeatState {
+        let incarnation = before.incarnation + 1;
+        ctx.persist(Incarnation { incarnation });
         // The first tick comes at a random phase within one interval, drawn from
         // the node's own stream, so nodes do not all beat at the same instant.
         let phase = SimDuration::from_nanos(ctx.rng().below(self.interval.as_nanos().max(1)));
         ctx.set_timer(Tick::Tick, phase);
         HeartbeatState {
             detector: Detector::new(ctx.node_count(), ctx.now()),
+            incarnation,
             beat: 0,
         }
     }
@@ -142,16 +214,16 @@ impl Heartbeat {
 impl Protocol for Heartbeat {
     type Message = Ping;
     type Timer = Tick;
-    type Durable = ();
+    type Durable = Incarnation;
     type Observation = Suspicion;
     type State = HeartbeatState;
 
     fn on_start(&self, ctx: &mut Context<'_, Self>) -> HeartbeatState {
-        self.fresh_state(ctx)
+        self.fresh_state(ctx, Incarnation::default())
     }
 
-    fn on_restart(&self, ctx: &mut Context<'_, Self>, _durable: &()) -> HeartbeatState {
-        self.fresh_state(ctx)
+    fn on_restart(&self, ctx: &mut Context<'_, Self>, durable: &Incarnation) -> HeartbeatState {
+        self.fresh_state(ctx, *durable)
     }
 
     fn on_message(
@@ -159,17 +231,24 @@ impl Protocol for Heartbeat {
         state: &mut HeartbeatState,
         ctx: &mut Context<'_, Self>,
         from: NodeId,
-        _message: Ping,
+        message: Ping,
     ) {
         let may_trust = self.variant != HeartbeatVariant::NeverTrust;
-        if state.detector.heard(from, ctx.now(), may_trust) {
+        let ordered = self.variant != HeartbeatVariant::NoSequence;
+        if state
+            .detector
+            .heard(from, message.stamp(), ctx.now(), may_trust, ordered)
+        {
             ctx.observe(Suspicion::Trust { peer: from });
         }
     }
 
     fn on_timer(&self, state: &mut HeartbeatState, ctx: &mut Context<'_, Self>, _timer: Tick) {
         state.beat += 1;
-        ctx.broadcast(Ping { beat: state.beat });
+        ctx.broadcast(Ping {
+            incarnation: state.incarnation,
+            beat: state.beat,
+        });
         if self.variant != HeartbeatVariant::NeverSuspect {
             for peer in state
                 .detector
@@ -201,7 +280,7 @@ mod tests {
         let heartbeat = protocol();
         let mut rng = RngStream::new(0, Purpose::Node(0));
         let mut commands = Vec::new();
-        let mut durable = ();
+        let mut durable = Incarnation::default();
         let mut state = heartbeat.on_start(&mut Context::new(
             0,
             3,
@@ -217,7 +296,10 @@ mod tests {
             &mut state,
             &mut Context::new(0, 3, at(400), &mut rng, &mut durable, &mut commands),
             1,
-            Ping { beat: 1 },
+            Ping {
+                incarnation: 1,
+                beat: 1,
+            },
         );
         heartbeat.on_timer(
             &mut state,
@@ -241,7 +323,10 @@ mod tests {
             &mut state,
             &mut Context::new(0, 3, at(700), &mut rng, &mut durable, &mut commands),
             2,
-            Ping { beat: 9 },
+            Ping {
+                incarnation: 1,
+                beat: 9,
+            },
         );
         assert!(matches!(
             commands.as_slice(),
@@ -254,7 +339,7 @@ mod tests {
         let heartbeat = protocol();
         let mut rng = RngStream::new(0, Purpose::Node(1));
         let mut commands = Vec::new();
-        let mut durable = ();
+        let mut durable = Incarnation::default();
         let mut state = heartbeat.on_start(&mut Context::new(
             1,
             4,

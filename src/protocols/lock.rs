@@ -11,11 +11,19 @@
 //!   exists". A crashed holder blocks everyone forever.
 //! - `Lease`: a grant expires `lease` after it was made, on the server's
 //!   clock. The client believes it holds the lock until `lease` after it *sent*
-//!   its request, on its own clock (the conservative start: without drift or
-//!   pauses its belief ends before the server's lease does).
+//!   the request the grant answers, on its own clock (the conservative start:
+//!   without drift or pauses its belief ends before the server's lease does).
+//!   Every request carries an id that the grant echoes, so the client counts
+//!   from the request the server actually answered, not from a later retry.
+//!   A holder that asks again (its release was lost, or it restarted) gets its
+//!   grant again with the lease *renewed* from that request.
 //! - `LeaseFencing`: as `Lease`, and every write carries the token; the
 //!   resource rejects a write whose token is lower than the highest it has
 //!   seen.
+//! - `LeaseStaleRegrant` (a planted bug): as `Lease`, but a holder that asks
+//!   again gets its old grant back without a renewal, while it counts a full
+//!   lease from its new request. One lost release is then enough for two
+//!   clients to write as holders at once.
 //!
 //! A client decides to write (checking that its lease is still valid) and
 //! sends the write `work` later, without checking again: the check-then-act
@@ -27,6 +35,12 @@
 //! running through a crash) and last token, so a lease granted before a server
 //! restart is still honoured after it until it expires, and tokens never go
 //! back. The resource persists the highest token it has seen.
+//!
+//! A client that receives a grant it no longer wants (a late or duplicated
+//! answer) releases it, so the lock does not sit idle until the lease ends.
+//!
+//! Sources: Kleppmann, "How to do distributed locking" (2016), on leases,
+//! pauses and fencing tokens; Gray and Cheriton, "Leases" (1989).
 
 use crate::node::{Context, NodeId, Protocol};
 use crate::sim::time::{LocalTime, SimDuration};
@@ -43,7 +57,13 @@ pub enum LockVariant {
     Lease,
     #[default]
     LeaseFencing,
+    /// Bug: a re-grant to the holder does not renew its lease.
+    LeaseStaleRegrant,
 }
+
+/// The most unanswered requests a client remembers while it asks; a grant
+/// answering an older one is released rather than used.
+const REQUESTS_REMEMBERED: usize = 64;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lock {
@@ -65,11 +85,17 @@ pub struct Lock {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type")]
 pub enum LockMessage {
-    Acquire,
+    Acquire {
+        request: u64,
+    },
+    /// The answer to request `request`: the lock, under `token`.
     Grant {
         token: Token,
+        request: u64,
     },
-    Deny,
+    Deny {
+        request: u64,
+    },
     Release {
         token: Token,
     },
@@ -114,14 +140,32 @@ pub struct LockDurable {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "what", rename_all = "snake_case")]
 pub enum LockObservation {
-    /// Server granted the lock.
-    Granted { client: NodeId, token: Token },
+    /// Server granted the lock, with a lease ending at `expires` on the
+    /// server's clock (none without expiry).
+    Granted {
+        client: NodeId,
+        token: Token,
+        expires: Option<LocalTime>,
+    },
+    /// Server granted the lock again to its holder, renewing the lease to
+    /// `expires` on its clock.
+    Renewed {
+        client: NodeId,
+        token: Token,
+        expires: Option<LocalTime>,
+    },
     /// Server's grant ended by release.
     Released { client: NodeId, token: Token },
     /// Server's grant ended by expiry.
     Expired { client: NodeId, token: Token },
-    /// Client now believes it holds the lock.
-    Holding { token: Token, hold: u64 },
+    /// Client now believes it holds the lock, until `until` on its own clock
+    /// (none without expiry), counting from request `request`.
+    Holding {
+        token: Token,
+        hold: u64,
+        request: u64,
+        until: Option<LocalTime>,
+    },
     /// Client no longer believes it holds the lock (released or lease over).
     NotHolding { token: Token, hold: u64 },
     /// Client sent a write.
@@ -140,7 +184,10 @@ pub enum LockObservation {
 pub struct LockState {
     durable: LockDurable,
     // Client.
-    asked_at: Option<LocalTime>,
+    /// While it wants the lock: the requests sent and when, newest last.
+    requests: Vec<(u64, LocalTime)>,
+    wanting: bool,
+    request_next: u64,
     /// The grant being used, until released (decided writes still go out
     /// under it after the belief has ended).
     holding: Option<(Token, u64)>,
@@ -164,9 +211,14 @@ impl Lock {
                 ctx.set_timer(LockTimer::Expire { token }, expiry.since(ctx.now()));
             }
         }
+        // Request ids start at a random point, so a late grant for a request
+        // sent before a restart never matches one sent after it.
+        let request_next = ctx.rng().next_u64() >> 16;
         LockState {
             durable,
-            asked_at: None,
+            requests: Vec::new(),
+            wanting: false,
+            request_next,
             holding: None,
             believing: false,
             believed_until: None,
@@ -204,29 +256,12 @@ impl Lock {
             }
         }
         match message {
-            LockMessage::Acquire => match state.durable.holder {
+            LockMessage::Acquire { request } => match state.durable.holder {
                 Some((client, token, _)) if client == from => {
-                    ctx.send(from, LockMessage::Grant { token })
+                    self.regrant(state, ctx, client, token, request)
                 }
-                Some(_) => ctx.send(from, LockMessage::Deny),
-                None => {
-                    let token = state.durable.token_last + 1;
-                    let expiry = match self.variant {
-                        LockVariant::NoExpiry => None,
-                        _ => Some(now.after(self.lease)),
-                    };
-                    state.durable.token_last = token;
-                    state.durable.holder = Some((from, token, expiry));
-                    ctx.persist(state.durable.clone());
-                    ctx.observe(LockObservation::Granted {
-                        client: from,
-                        token,
-                    });
-                    if expiry.is_some() {
-                        ctx.set_timer(LockTimer::Expire { token }, self.lease);
-                    }
-                    ctx.send(from, LockMessage::Grant { token });
-                }
+                Some(_) => ctx.send(from, LockMessage::Deny { request }),
+                None => self.grant(state, ctx, from, request),
             },
             LockMessage::Release { token }
                 if state
@@ -243,6 +278,61 @@ impl Lock {
             }
             _ => {}
         }
+    }
+
+    fn lease_expiry(&self, now: LocalTime) -> Option<LocalTime> {
+        match self.variant {
+            LockVariant::NoExpiry => None,
+            _ => Some(now.after(self.lease)),
+        }
+    }
+
+    fn grant(
+        &self,
+        state: &mut LockState,
+        ctx: &mut Context<'_, Self>,
+        client: NodeId,
+        request: u64,
+    ) {
+        let token = state.durable.token_last + 1;
+        let expires = self.lease_expiry(ctx.now());
+        state.durable.token_last = token;
+        state.durable.holder = Some((client, token, expires));
+        ctx.persist(state.durable.clone());
+        ctx.observe(LockObservation::Granted {
+            client,
+            token,
+            expires,
+        });
+        if expires.is_some() {
+            ctx.set_timer(LockTimer::Expire { token }, self.lease);
+        }
+        ctx.send(client, LockMessage::Grant { token, request });
+    }
+
+    /// The holder asks again: its release was lost, or it restarted and
+    /// forgot. The lease is renewed from now, because the client will count
+    /// its own from this request (except in the `LeaseStaleRegrant` bug).
+    fn regrant(
+        &self,
+        state: &mut LockState,
+        ctx: &mut Context<'_, Self>,
+        client: NodeId,
+        token: Token,
+        request: u64,
+    ) {
+        let expires = self.lease_expiry(ctx.now());
+        if expires.is_some() && self.variant != LockVariant::LeaseStaleRegrant {
+            state.durable.holder = Some((client, token, expires));
+            ctx.persist(state.durable.clone());
+            ctx.observe(LockObservation::Renewed {
+                client,
+                token,
+                expires,
+            });
+            ctx.set_timer(LockTimer::Expire { token }, self.lease);
+        }
+        ctx.send(client, LockMessage::Grant { token, request });
     }
 
     fn resource_message(
@@ -276,36 +366,72 @@ impl Lock {
         message: LockMessage,
     ) {
         match message {
-            LockMessage::Grant { token } => {
-                let Some(asked_at) = state.asked_at.take() else {
-                    return;
-                };
-                ctx.cancel_timer(LockTimer::Acquire);
-                state.hold_count += 1;
-                let hold = state.hold_count;
-                state.holding = Some((token, hold));
-                state.believing = true;
-                state.believed_until = match self.variant {
-                    LockVariant::NoExpiry => None,
-                    _ => Some(asked_at.after(self.lease)),
-                };
-                ctx.observe(LockObservation::Holding { token, hold });
-                if let Some(until) = state.believed_until {
-                    ctx.set_timer(LockTimer::LeaseEnd, until.since(ctx.now()));
+            LockMessage::Grant { token, request } => {
+                let asked = state
+                    .requests
+                    .iter()
+                    .find(|(id, _)| *id == request)
+                    .map(|&(_, at)| at);
+                match (state.wanting, asked) {
+                    (true, Some(asked_at)) => self.hold(state, ctx, token, request, asked_at),
+                    // A late or duplicated answer, or one to a forgotten
+                    // request: give the lock back rather than leave it idle.
+                    _ if state.holding.is_none_or(|(held, _)| held != token) => {
+                        ctx.send(SERVER, LockMessage::Release { token })
+                    }
+                    _ => {}
                 }
-                let spacing =
-                    SimDuration::from_nanos(self.hold.as_nanos() / u64::from(self.writes + 1));
-                for seq in 1..=self.writes {
-                    ctx.set_timer(LockTimer::Decide { seq }, spacing.times(u64::from(seq)));
-                }
-                ctx.set_timer(LockTimer::Release, self.hold);
             }
-            LockMessage::Deny if state.asked_at.is_some() => {
-                state.asked_at = None;
-                ctx.set_timer(LockTimer::Acquire, self.retry);
-            }
+            // Denied: the Acquire timer asks again after `retry`.
+            LockMessage::Deny { .. } => {}
             _ => {}
         }
+    }
+
+    /// The client takes the lock, believing it holds it for `lease` from when
+    /// it asked.
+    fn hold(
+        &self,
+        state: &mut LockState,
+        ctx: &mut Context<'_, Self>,
+        token: Token,
+        request: u64,
+        asked_at: LocalTime,
+    ) {
+        state.wanting = false;
+        state.requests.clear();
+        ctx.cancel_timer(LockTimer::Acquire);
+        state.hold_count += 1;
+        let hold = state.hold_count;
+        state.holding = Some((token, hold));
+        state.believing = true;
+        state.believed_until = self.lease_expiry(asked_at);
+        ctx.observe(LockObservation::Holding {
+            token,
+            hold,
+            request,
+            until: state.believed_until,
+        });
+        if let Some(until) = state.believed_until {
+            ctx.set_timer(LockTimer::LeaseEnd, until.since(ctx.now()));
+        }
+        let spacing = SimDuration::from_nanos(self.hold.as_nanos() / u64::from(self.writes + 1));
+        for seq in 1..=self.writes {
+            ctx.set_timer(LockTimer::Decide { seq }, spacing.times(u64::from(seq)));
+        }
+        ctx.set_timer(LockTimer::Release, self.hold);
+    }
+
+    /// Sends a new request, remembering when (a bounded number of them).
+    fn ask(&self, state: &mut LockState, ctx: &mut Context<'_, Self>) {
+        let request = state.request_next;
+        state.request_next += 1;
+        if state.requests.len() == REQUESTS_REMEMBERED {
+            state.requests.remove(0);
+        }
+        state.requests.push((request, ctx.now()));
+        ctx.send(SERVER, LockMessage::Acquire { request });
+        ctx.set_timer(LockTimer::Acquire, self.retry);
     }
 }
 
@@ -339,14 +465,26 @@ impl Protocol for Lock {
         }
     }
 
+    /// Grants and renewals name the lease's end on the server's clock, and a
+    /// holding names the end of the client's belief on its own: the trace
+    /// then gives both in true time.
+    fn observation_deadline(&self, observation: &LockObservation) -> Option<LocalTime> {
+        match *observation {
+            LockObservation::Granted { expires, .. } | LockObservation::Renewed { expires, .. } => {
+                expires
+            }
+            LockObservation::Holding { until, .. } => until,
+            _ => None,
+        }
+    }
+
     fn on_timer(&self, state: &mut LockState, ctx: &mut Context<'_, Self>, timer: LockTimer) {
         let now = ctx.now();
         match timer {
             LockTimer::Acquire => {
                 if state.holding.is_none() {
-                    state.asked_at = Some(now);
-                    ctx.send(SERVER, LockMessage::Acquire);
-                    ctx.set_timer(LockTimer::Acquire, self.retry);
+                    state.wanting = true;
+                    self.ask(state, ctx);
                 }
             }
             LockTimer::Decide { seq } => {

@@ -179,6 +179,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
                 protocol,
                 scenario.network.latency.bound(),
                 within,
+                &crate::sim::fault::joiners(scenario.node_count, &faults),
             );
             let report = simulate(
                 protocol.clone(),
@@ -273,7 +274,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
                 CheckSpec::Progress { within } => Some(*within),
                 _ => None,
             });
-            let mut judge = LockJudge::new(protocol, within);
+            let mut judge = LockJudge::new(protocol, scenario.node_count, within);
             let report = simulate(
                 protocol.clone(),
                 config,

@@ -186,7 +186,10 @@ pub struct PaxosMarks {
 
 impl Observer<Paxos> for PaxosMarks {
     fn observe(&mut self, now: SimTime, event: &TraceEvent<'_, Paxos>, _world: &WorldView<'_>) {
-        let TraceEvent::Observe { node, observation } = event else {
+        let TraceEvent::Observe {
+            node, observation, ..
+        } = event
+        else {
             return;
         };
         let (kind, ballot, label) = match observation {

@@ -157,6 +157,7 @@ pub enum LockVariantFile {
     Lease,
     #[default]
     LeaseFencing,
+    LeaseStaleRegrant,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize)]
@@ -246,6 +247,7 @@ pub enum HeartbeatVariantFile {
     Correct,
     NeverSuspect,
     NeverTrust,
+    NoSequence,
 }
 
 impl HeartbeatVariantFile {

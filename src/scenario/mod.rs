@@ -153,44 +153,7 @@ impl Scenario {
         let mut file = self.file.clone();
         file.seed = seed;
         file.nemesis = None;
-        let mut faults: Vec<ScheduledFault> = faults.to_vec();
-        let mut kept: Vec<FaultEntry> = Vec::new();
-        // Joins and leaves were expanded into crashes and restarts: write the
-        // originals back in their place, so the file keeps its meaning.
-        if let ProtocolSpec::Hashing(_, _, changes) = &self.protocol {
-            for (at, change) in changes {
-                let expansion: Vec<ScheduledFault> = match *change {
-                    Membership::Join(node) => vec![
-                        ScheduledFault {
-                            at: SimTime::ZERO,
-                            fault: Fault::Crash { node },
-                        },
-                        ScheduledFault {
-                            at: *at,
-                            fault: Fault::Restart { node },
-                        },
-                    ],
-                    Membership::Leave(node) => vec![ScheduledFault {
-                        at: *at,
-                        fault: Fault::Crash { node },
-                    }],
-                };
-                for part in expansion {
-                    if let Some(position) = faults.iter().position(|f| *f == part) {
-                        faults.remove(position);
-                    }
-                }
-                let fault = match *change {
-                    Membership::Join(node) => FaultFile::Join { node },
-                    Membership::Leave(node) => FaultFile::Leave { node },
-                };
-                kept.push(FaultEntry {
-                    at: HumanDuration(Duration::from_nanos(at.as_nanos())),
-                    fault,
-                });
-            }
-        }
-        file.faults = faults.iter().map(fault_entry).chain(kept).collect();
+        file.faults = faults.iter().map(fault_entry).collect();
         file
     }
 }
@@ -266,6 +229,8 @@ fn fault_entry(scheduled: &ScheduledFault) -> FaultEntry {
         },
         Fault::Crash { node } => FaultFile::Crash { node: *node },
         Fault::Restart { node } => FaultFile::Restart { node: *node },
+        Fault::Join { node } => FaultFile::Join { node: *node },
+        Fault::Leave { node } => FaultFile::Leave { node: *node },
         Fault::Pause { node, duration } => FaultFile::Pause {
             node: *node,
             duration: human(*duration),
@@ -417,6 +382,7 @@ impl Validator<'_> {
                     HeartbeatVariantFile::Correct => HeartbeatVariant::Correct,
                     HeartbeatVariantFile::NeverSuspect => HeartbeatVariant::NeverSuspect,
                     HeartbeatVariantFile::NeverTrust => HeartbeatVariant::NeverTrust,
+                    HeartbeatVariantFile::NoSequence => HeartbeatVariant::NoSequence,
                 },
             }),
             ProtocolFile::Paxos { .. } => {
@@ -479,6 +445,7 @@ impl Validator<'_> {
                         timeout: self.positive(&at("timeout"), *timeout)?,
                         request_interval: self
                             .positive(&at("request_interval"), *request_interval)?,
+                        members_initial: Vec::new(),
                         zipf_cdf: std::sync::Arc::new(zipf_cdf),
                     },
                     Vec::new(),
@@ -512,6 +479,7 @@ impl Validator<'_> {
                         LockVariantFile::NoExpiry => LockVariant::NoExpiry,
                         LockVariantFile::Lease => LockVariant::Lease,
                         LockVariantFile::LeaseFencing => LockVariant::LeaseFencing,
+                        LockVariantFile::LeaseStaleRegrant => LockVariant::LeaseStaleRegrant,
                     },
                     lease: self.positive(&at("lease"), *lease)?,
                     hold: self.positive(&at("hold"), *hold)?,
@@ -673,41 +641,6 @@ impl Validator<'_> {
                     ),
                 );
             }
-            // A join is an absence from the start until `at`; a leave is a
-            // crash with no restart.
-            let node_path = [Field("faults"), Index(index), Field("fault"), Field("node")];
-            match entry.fault {
-                FaultFile::Join { node } => {
-                    let node = self.node(&node_path, node, file.nodes)?;
-                    numbered.push((
-                        index,
-                        ScheduledFault {
-                            at: SimTime::ZERO,
-                            fault: Fault::Crash { node },
-                        },
-                    ));
-                    numbered.push((
-                        index,
-                        ScheduledFault {
-                            at,
-                            fault: Fault::Restart { node },
-                        },
-                    ));
-                    continue;
-                }
-                FaultFile::Leave { node } => {
-                    let node = self.node(&node_path, node, file.nodes)?;
-                    numbered.push((
-                        index,
-                        ScheduledFault {
-                            at,
-                            fault: Fault::Crash { node },
-                        },
-                    ));
-                    continue;
-                }
-                _ => {}
-            }
             let fault = self.fault(
                 &[Field("faults"), Index(index), Field("fault")],
                 &entry.fault,
@@ -739,9 +672,12 @@ impl Validator<'_> {
             Ok((from, to))
         };
         Ok(match fault {
-            FaultFile::Join { .. } | FaultFile::Leave { .. } => {
-                unreachable!("joins and leaves are expanded by `faults`")
-            }
+            FaultFile::Join { node } => Fault::Join {
+                node: self.node(&at("node"), *node, nodes)?,
+            },
+            FaultFile::Leave { node } => Fault::Leave {
+                node: self.node(&at("node"), *node, nodes)?,
+            },
             FaultFile::Partition { groups, bridges } => {
                 self.partition(path, groups, bridges, nodes)?
             }
@@ -1006,7 +942,12 @@ impl Validator<'_> {
                         }
                     })
                     .collect();
-                let initial = (0..file.nodes).filter(|n| !joiners.contains(n)).collect();
+                let initial: Vec<NodeId> =
+                    (0..file.nodes).filter(|n| !joiners.contains(n)).collect();
+                let hashing = Hashing {
+                    members_initial: initial.clone(),
+                    ..hashing
+                };
                 ProtocolSpec::Hashing(hashing, initial, changes)
             }
             other => other,

@@ -32,6 +32,15 @@ pub enum Fault {
     Restart {
         node: NodeId,
     },
+    /// The node is absent from the start of the run until now, when it starts
+    /// for the first time (with no durable state).
+    Join {
+        node: NodeId,
+    },
+    /// The node stops for good, as a crash it never restarts from.
+    Leave {
+        node: NodeId,
+    },
     /// Stop-the-world pause: nothing is handled until it ends, then everything
     /// that arrived or expired meanwhile is handled in order.
     Pause {
@@ -71,6 +80,8 @@ impl Fault {
             | Fault::DegradeLink { from, to, .. } => [*from, *to].into_iter().find(outside),
             Fault::Crash { node }
             | Fault::Restart { node }
+            | Fault::Join { node }
+            | Fault::Leave { node }
             | Fault::Pause { node, .. }
             | Fault::ClockDrift { node, .. }
             | Fault::ClockJump { node, .. } => Some(*node).filter(outside),
@@ -92,9 +103,23 @@ pub struct ScheduleError {
     pub message: String,
 }
 
+/// The nodes absent at the start of the run: those that join later.
+pub fn joiners(node_count: u32, faults: &[ScheduledFault]) -> Vec<bool> {
+    let mut absent = vec![false; node_count as usize];
+    for scheduled in faults {
+        if let Fault::Join { node } = scheduled.fault {
+            if let Some(slot) = absent.get_mut(node as usize) {
+                *slot = true;
+            }
+        }
+    }
+    absent
+}
+
 /// Checks that a time-ordered schedule makes sense node by node: nodes in
 /// range, every fault before the end, a restart only of a crashed node, no
-/// crash of a crashed node, no pause of a crashed or paused node.
+/// crash of a crashed node, no pause of a crashed or paused node, a join only
+/// of a node that has not started, nothing after a node has left.
 pub fn validate_schedule(
     node_count: u32,
     duration: SimDuration,
@@ -105,8 +130,14 @@ pub fn validate_schedule(
         Up,
         Crashed,
         PausedUntil(SimTime),
+        Absent,
+        Left,
     }
-    let mut states = vec![State::Up; node_count as usize];
+    let absent = joiners(node_count, faults);
+    let mut states: Vec<State> = absent
+        .iter()
+        .map(|&absent| if absent { State::Absent } else { State::Up })
+        .collect();
     let end = SimTime::ZERO.after(duration);
     let mut previous = SimTime::ZERO;
     for (index, scheduled) in faults.iter().enumerate() {
@@ -134,7 +165,25 @@ pub fn validate_schedule(
                 *state = State::Up;
             }
         }
+        if let Some(node) = node_of(&scheduled.fault) {
+            match (states[node as usize], &scheduled.fault) {
+                (State::Absent, Fault::Join { .. } | Fault::ClockDrift { .. } | Fault::ClockJump { .. }) => {}
+                (State::Absent, _) => {
+                    return error(format!("node {node} has not joined yet at {at}"))
+                }
+                (State::Left, Fault::ClockDrift { .. } | Fault::ClockJump { .. }) => {}
+                (State::Left, _) => return error(format!("node {node} has left at {at}")),
+                (_, Fault::Join { .. }) => {
+                    return error(format!(
+                        "node {node} cannot join at {at}: it was already running (a node joins once, and is absent until then)"
+                    ))
+                }
+                _ => {}
+            }
+        }
         match scheduled.fault {
+            Fault::Join { node } => states[node as usize] = State::Up,
+            Fault::Leave { node } => states[node as usize] = State::Left,
             Fault::Crash { node } => {
                 let state = &mut states[node as usize];
                 if *state == State::Crashed {
@@ -163,10 +212,25 @@ pub fn validate_schedule(
                         ))
                     }
                     State::Up => *state = State::PausedUntil(at.after(duration)),
+                    State::Absent | State::Left => unreachable!("checked above"),
                 }
             }
             _ => {}
         }
     }
     Ok(())
+}
+
+/// The one node a node fault names (crash, restart, join, leave, pause, clock).
+fn node_of(fault: &Fault) -> Option<NodeId> {
+    match *fault {
+        Fault::Crash { node }
+        | Fault::Restart { node }
+        | Fault::Join { node }
+        | Fault::Leave { node }
+        | Fault::Pause { node, .. }
+        | Fault::ClockDrift { node, .. }
+        | Fault::ClockJump { node, .. } => Some(node),
+        _ => None,
+    }
 }

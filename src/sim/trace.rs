@@ -4,7 +4,7 @@
 //! cannot change the run, so adding one never changes what happens.
 
 use super::network::{DropReason, Latency, Network};
-use super::time::{SimDuration, SimTime};
+use super::time::{LocalTime, SimDuration, SimTime};
 use crate::node::{NodeId, Protocol};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -21,6 +21,14 @@ pub enum TraceEvent<'a, P: Protocol> {
         node: NodeId,
     },
     Crash {
+        node: NodeId,
+    },
+    /// A node absent since the start of the run starts for the first time.
+    Join {
+        node: NodeId,
+    },
+    /// A node stops for good.
+    Leave {
         node: NodeId,
     },
     Pause {
@@ -66,12 +74,23 @@ pub enum TraceEvent<'a, P: Protocol> {
         node: NodeId,
         timer: &'a P::Timer,
     },
+    /// A fact the protocol reported, with the node's clock reading, the id of
+    /// the message whose handling made it (if a message did), and, for an
+    /// observation naming a deadline on the node's clock (a lease's expiry),
+    /// the true time at which that clock reaches it.
     Observe {
         node: NodeId,
+        local: LocalTime,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cause: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        deadline: Option<SimTime>,
         observation: &'a P::Observation,
     },
+    /// The node saved its durable state (what a crash leaves it), shown whole.
     Persist {
         node: NodeId,
+        durable: &'a P::Durable,
     },
     Partition {
         groups: &'a [Vec<NodeId>],
@@ -278,9 +297,18 @@ fn write_fields<P: Protocol>(line: &mut Vec<u8>, event: &TraceEvent<'_, P>) -> b
             kind(line, "resume");
             number(line, "node", node.into());
         }
-        TraceEvent::Persist { node } => {
+        TraceEvent::Join { node } => {
+            kind(line, "join");
+            number(line, "node", node.into());
+        }
+        TraceEvent::Leave { node } => {
+            kind(line, "leave");
+            number(line, "node", node.into());
+        }
+        TraceEvent::Persist { node, durable } => {
             kind(line, "persist");
             number(line, "node", node.into());
+            payload(line, "durable", durable);
         }
         TraceEvent::Send {
             node,
@@ -335,9 +363,22 @@ fn write_fields<P: Protocol>(line: &mut Vec<u8>, event: &TraceEvent<'_, P>) -> b
             number(line, "node", node.into());
             payload(line, "timer", timer);
         }
-        TraceEvent::Observe { node, observation } => {
+        TraceEvent::Observe {
+            node,
+            local,
+            cause,
+            deadline,
+            observation,
+        } => {
             kind(line, "observe");
             number(line, "node", node.into());
+            number(line, "local", local.as_nanos());
+            if let Some(cause) = cause {
+                number(line, "cause", cause);
+            }
+            if let Some(deadline) = deadline {
+                number(line, "deadline", deadline.as_nanos());
+            }
             payload(line, "observation", observation);
         }
         TraceEvent::Heal => kind(line, "heal"),

@@ -4,7 +4,7 @@
 //! everything that happens.
 
 use super::clock::NodeClock;
-use super::fault::{validate_schedule, Fault, ScheduledFault};
+use super::fault::{joiners, validate_schedule, Fault, ScheduledFault};
 use super::network::{DropReason, MessageStats, Network, NetworkConfig};
 use super::queue::EventQueue;
 use super::rng::{Purpose, RngStream};
@@ -134,8 +134,14 @@ pub struct Simulation<P: Protocol> {
     end: SimTime,
     stats: MessageStats,
     queue_events: u64,
-    /// Nodes started so far (all start at time zero, in node order).
+    /// Nodes started so far (all start at time zero, in node order, except
+    /// those that join later).
     started: u32,
+    /// Per node: absent until a scheduled join.
+    joiner: Vec<bool>,
+    /// The message whose handler is running, if any: observations it makes
+    /// name it as their cause.
+    cause: Option<u64>,
     /// The next scheduled fault to apply.
     fault_next: usize,
     /// Counted in `emit`, behind a `Cell` because `emit` borrows `self` shared.
@@ -176,10 +182,23 @@ impl<P: Protocol> Simulation<P> {
             })
             .collect();
         let queue = EventQueue::new(config.pending_max);
+        let joiner = joiners(config.node_count, &config.faults);
         Simulation {
             protocol,
             end: SimTime::ZERO.after(config.duration),
-            statuses: vec![NodeStatus::Up; config.node_count as usize],
+            // A node that joins later is down (and silent) until it does.
+            statuses: joiner
+                .iter()
+                .map(|&absent| {
+                    if absent {
+                        NodeStatus::Crashed
+                    } else {
+                        NodeStatus::Up
+                    }
+                })
+                .collect(),
+            joiner,
+            cause: None,
             config,
             queue,
             network,
@@ -280,7 +299,10 @@ impl<P: Protocol> Simulation<P> {
     /// time zero before any fault (so a fault at time zero applies to a
     /// started node), and a fault precedes anything scheduled during the run
     /// for the same instant.
-    fn next_due(&self) -> Option<(SimTime, Source)> {
+    fn next_due(&mut self) -> Option<(SimTime, Source)> {
+        while (self.started as usize) < self.joiner.len() && self.joiner[self.started as usize] {
+            self.started += 1;
+        }
         if self.started < self.config.node_count {
             return Some((SimTime::ZERO, Source::Start));
         }
@@ -442,9 +464,11 @@ impl<P: Protocol> Simulation<P> {
                 message: &message,
             },
         );
+        self.cause = Some(id);
         self.dispatch(to, observer, |protocol, state, context| {
             protocol.on_message(state, context, from, message)
         });
+        self.cause = None;
     }
 
     fn timer_due<O: Observer<P> + ?Sized>(
@@ -531,6 +555,11 @@ impl<P: Protocol> Simulation<P> {
 
     fn apply_commands<O: Observer<P> + ?Sized>(&mut self, node: NodeId, observer: &mut O) {
         let mut commands = std::mem::take(&mut self.commands);
+        // Several persists in one handler are one write: the state is in place
+        // from the first of them on (nothing can happen to a node in the
+        // middle of a handler), so the trace shows it once, where it was first
+        // saved, with what was saved.
+        let mut persisted = false;
         for command in commands.drain(..) {
             match command {
                 Command::Send { to, message } => self.send(node, to, message, observer),
@@ -551,20 +580,90 @@ impl<P: Protocol> Simulation<P> {
                 Command::CancelTimer { timer } => self.nodes[node as usize]
                     .timers
                     .retain(|entry| entry.timer != timer),
-                Command::Observe(observation) => {
+                Command::Observe(observation) => self.observe(node, &observation, observer),
+                Command::Persist if !persisted => {
+                    persisted = true;
                     self.emit(
                         observer,
-                        TraceEvent::Observe {
+                        TraceEvent::Persist {
                             node,
-                            observation: &observation,
+                            durable: &self.nodes[node as usize].durable,
                         },
                     );
                 }
-                Command::Persist => self.emit(observer, TraceEvent::Persist { node }),
+                Command::Persist => {}
             }
         }
         // Hand the (empty) buffer back so its allocation is reused.
         self.commands = commands;
+    }
+
+    /// Reports an observation with the node's clock reading, the message
+    /// that caused it, and, for one that names a deadline on the node's
+    /// clock, the true time at which that clock reaches it.
+    fn observe<O: Observer<P> + ?Sized>(
+        &self,
+        node: NodeId,
+        observation: &P::Observation,
+        observer: &mut O,
+    ) {
+        let local = self.nodes[node as usize].clock.local_at(self.now);
+        let deadline = self
+            .protocol
+            .observation_deadline(observation)
+            .map(|deadline| self.true_time_reaching(node, deadline));
+        self.emit(
+            observer,
+            TraceEvent::Observe {
+                node,
+                local,
+                cause: self.cause,
+                deadline,
+                observation,
+            },
+        );
+    }
+
+    /// The first true time at which `node`'s clock reads `local` or more,
+    /// following the clock through the drift changes and jumps still
+    /// scheduled (faults are the only thing that changes a clock).
+    fn true_time_reaching(&self, node: NodeId, local: LocalTime) -> SimTime {
+        let mut clock = self.nodes[node as usize].clock.clone();
+        let mut from = self.now;
+        let crossing = |clock: &NodeClock, from: SimTime| {
+            let reading = clock.local_at(from);
+            if reading >= local {
+                from
+            } else {
+                from.after(clock.true_span_for(local.since(reading)))
+            }
+        };
+        for scheduled in &self.config.faults[self.fault_next..] {
+            let at = scheduled.at;
+            match scheduled.fault {
+                Fault::ClockDrift { node: n, ppm } if n == node => {
+                    let reached = crossing(&clock, from);
+                    if reached <= at {
+                        return reached;
+                    }
+                    clock.set_drift(at, ppm);
+                }
+                Fault::ClockJump {
+                    node: n,
+                    by,
+                    backward,
+                } if n == node => {
+                    let reached = crossing(&clock, from);
+                    if reached <= at {
+                        return reached;
+                    }
+                    clock.jump(at, by, backward);
+                }
+                _ => continue,
+            }
+            from = at;
+        }
+        crossing(&clock, from)
     }
 
     fn send<O: Observer<P> + ?Sized>(
@@ -649,7 +748,18 @@ impl<P: Protocol> Simulation<P> {
                 self.network.restore(from, to);
                 self.emit(observer, TraceEvent::RestoreLink { from, to });
             }
-            Fault::Crash { node } => self.crash(node, observer),
+            Fault::Crash { node } => self.crash(node, false, observer),
+            Fault::Leave { node } => self.crash(node, true, observer),
+            Fault::Join { node } => {
+                assert!(
+                    self.joiner[node as usize]
+                        && self.statuses[node as usize] == NodeStatus::Crashed,
+                    "join of node {node} that is not absent"
+                );
+                self.statuses[node as usize] = NodeStatus::Up;
+                self.emit(observer, TraceEvent::Join { node });
+                self.start_node(node, false, observer);
+            }
             Fault::Restart { node } => {
                 assert_eq!(
                     self.statuses[node as usize],
@@ -728,7 +838,13 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
-    fn crash<O: Observer<P> + ?Sized>(&mut self, node: NodeId, observer: &mut O) {
+    /// A crash, or a leave (a crash for good, traced as such).
+    fn crash<O: Observer<P> + ?Sized>(&mut self, node: NodeId, leave: bool, observer: &mut O) {
+        if leave && self.statuses[node as usize] == NodeStatus::Crashed {
+            // Leaving while crashed: nothing runs that could stop.
+            self.emit(observer, TraceEvent::Leave { node });
+            return;
+        }
         assert_ne!(
             self.statuses[node as usize],
             NodeStatus::Crashed,
@@ -739,7 +855,14 @@ impl<P: Protocol> Simulation<P> {
         slot.state = None;
         slot.timers.clear();
         let inbox = std::mem::take(&mut slot.inbox);
-        self.emit(observer, TraceEvent::Crash { node });
+        self.emit(
+            observer,
+            if leave {
+                TraceEvent::Leave { node }
+            } else {
+                TraceEvent::Crash { node }
+            },
+        );
         for queued in inbox {
             if let Queued::Message { from, id, .. } = queued {
                 self.drop_message(from, node, id, DropReason::CrashedDestination, observer);
