@@ -170,6 +170,7 @@ pub fn main() -> ExitCode {
                 trace: !no_trace,
                 charts: !no_charts,
                 write: true,
+                keep_trace: false,
             };
             run_file(file, options, check_determinism)
         }

@@ -72,6 +72,7 @@ pub fn replay(folder: &Path) -> Result<ReplayVerdict, ReplayError> {
         trace: true,
         charts: false,
         write: true,
+        keep_trace: false,
     };
     let result = run::run(&scenario, &options)?;
     let replayed_hash = result.summary.trace_hash.clone();

@@ -20,6 +20,7 @@ fn run_to(
         trace: true,
         charts,
         write: true,
+        keep_trace: false,
     };
     let result = run::run(&scenario, &options).expect("run writes its folder");
     let written = result.folder.expect("a folder was written");
@@ -84,6 +85,7 @@ fn a_nemesis_run_written_back_as_explicit_faults_replays_exactly() {
         trace: false,
         charts: false,
         write: true,
+        keep_trace: false,
     };
     let original = run::run(&scenario, &options).unwrap();
     assert!(

@@ -41,6 +41,8 @@ pub struct RunOptions {
     pub charts: bool,
     /// Write nothing at all (sweeps, tests).
     pub write: bool,
+    /// Keep the trace's bytes in the result (for outside checkers and tests).
+    pub keep_trace: bool,
 }
 
 impl Default for RunOptions {
@@ -51,6 +53,7 @@ impl Default for RunOptions {
             trace: true,
             charts: true,
             write: true,
+            keep_trace: false,
         }
     }
 }
@@ -100,6 +103,38 @@ pub struct RunResult {
     pub hashing_chart: Option<crate::plot::HashingChartData>,
     /// The folder written, if any.
     pub folder: Option<PathBuf>,
+    /// The trace's bytes, with `RunOptions::keep_trace`.
+    pub trace: Option<Vec<u8>>,
+}
+
+/// Where trace lines go: a file being written, or memory.
+enum TraceSink {
+    File(BufWriter<File>),
+    Memory(Vec<u8>),
+}
+
+impl Write for TraceSink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match self {
+            TraceSink::File(file) => file.write(bytes),
+            TraceSink::Memory(memory) => memory.write(bytes),
+        }
+    }
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            TraceSink::File(file) => file.write_all(bytes),
+            TraceSink::Memory(memory) => {
+                memory.extend_from_slice(bytes);
+                Ok(())
+            }
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            TraceSink::File(file) => file.flush(),
+            TraceSink::Memory(_) => Ok(()),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,7 +193,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
         std::fs::create_dir_all(&folder).map_err(|source| write_error(&folder, source))?;
         let file = File::create(temporary(&trace_path))
             .map_err(|source| write_error(&trace_path, source))?;
-        Some(BufWriter::with_capacity(1 << 20, file))
+        Some(TraceSink::File(BufWriter::with_capacity(1 << 20, file)))
+    } else if options.keep_trace {
+        Some(TraceSink::Memory(Vec::new()))
     } else {
         None
     };
@@ -298,7 +335,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
     let (trace_sink, trace_hash) = trace
         .finish()
         .map_err(|source| write_error(&trace_path, source))?;
-    drop(trace_sink);
+    let kept_trace = match trace_sink {
+        Some(TraceSink::Memory(bytes)) => Some(bytes),
+        _ => None,
+    };
     reports.sort_by_key(|r| scenario.checks.iter().position(|c| c.name() == r.name));
     let outcome_as_expected = matches_expectation(&scenario.expect, &reports);
     let mut summary = summarize(
@@ -394,6 +434,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
         charts,
         hashing_chart,
         folder: None,
+        trace: kept_trace,
     };
     if options.write {
         write_folder(scenario, seed, &faults, &result, options, &folder)?;

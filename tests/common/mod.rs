@@ -349,3 +349,40 @@ pub fn network() -> impl Strategy<Value = NetworkConfig> {
         },
     )
 }
+
+/// One run as an outside checker sees it: the trace's lines, parsed, and
+/// each check's verdict (`true` = pass), by check name. The only place the
+/// oracle tests touch faultline's run API.
+pub struct TracedRun {
+    pub lines: Vec<serde_json::Value>,
+    pub passed: std::collections::BTreeMap<String, bool>,
+}
+
+/// Runs `scenario` with `seed`, keeping the trace in memory.
+pub fn traced_run(scenario: &Scenario, seed: u64) -> TracedRun {
+    let options = RunOptions {
+        seed: Some(seed),
+        write: false,
+        charts: false,
+        keep_trace: true,
+        ..RunOptions::default()
+    };
+    let result = run::run(scenario, &options).expect("in-memory runs write nothing");
+    let bytes = result.trace.expect("the trace was kept");
+    let lines = std::str::from_utf8(&bytes)
+        .expect("traces are UTF-8")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("every trace line is JSON"))
+        .collect();
+    let passed = result
+        .reports
+        .iter()
+        .map(|r| {
+            (
+                r.name.to_string(),
+                r.verdict == faultline::check::Verdict::Pass,
+            )
+        })
+        .collect();
+    TracedRun { lines, passed }
+}
