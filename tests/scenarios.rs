@@ -51,6 +51,10 @@ const GOLDEN: &[(&str, &str)] = &[
         "3e83e27c7764a48d5a1ff3729cafcddf",
     ),
     (
+        "scenarios/heartbeat-bug-no-sequence.ron",
+        "25eb43e16dfcd5f4083b769d41813f54",
+    ),
+    (
         "scenarios/heartbeat-clock-drift.ron",
         "ee4df841e072c89c8a6ea7a50e124c4d",
     ),
@@ -60,7 +64,11 @@ const GOLDEN: &[(&str, &str)] = &[
     ),
     (
         "scenarios/heartbeat-nemesis.ron",
-        "1448927d0cead11ac862792dc812dbc0",
+        "7d28ca703c18bd7284699009f0087cfe",
+    ),
+    (
+        "scenarios/heartbeat-pareto-crash.ron",
+        "ae60f98dbfd0fe29ac66140ce98a538d",
     ),
     (
         "scenarios/heartbeat-partition.ron",
@@ -79,6 +87,10 @@ const GOLDEN: &[(&str, &str)] = &[
         "b78f492192afccf42491ba1e971d4b98",
     ),
     (
+        "scenarios/lock-bug-stale-regrant.ron",
+        "e3e2e9046679a5bc339b5abb6c7c1a49",
+    ),
+    (
         "scenarios/lock-happy-path.ron",
         "5642d14b93d35829555fc5196bf99dd5",
     ),
@@ -89,6 +101,10 @@ const GOLDEN: &[(&str, &str)] = &[
     (
         "scenarios/lock-holder-crash-no-expiry.ron",
         "d4e863dfec8509247efa06f84d98290b",
+    ),
+    (
+        "scenarios/lock-lost-release-regrant.ron",
+        "33f99656534cbbb6590ad27b2b516e5b",
     ),
     (
         "scenarios/lock-nemesis.ron",
@@ -131,6 +147,10 @@ const GOLDEN: &[(&str, &str)] = &[
         "e2fb615b4cfb9c2db6446355f100f6f7",
     ),
     (
+        "scenarios/paxos-bug-two-values-chosen.ron",
+        "1e4ea5b53c51eb771dd57ccec0ede647",
+    ),
+    (
         "scenarios/paxos-dueling-proposers.ron",
         "a456abc6716a5316395ff904daeb2a7a",
     ),
@@ -145,6 +165,10 @@ const GOLDEN: &[(&str, &str)] = &[
     (
         "scenarios/paxos-minority-partition.ron",
         "aec463381e21aed88d78b5d0f1690ea8",
+    ),
+    (
+        "scenarios/paxos-nemesis-7-nodes.ron",
+        "02935cfe1cbcb53fe95626ec8e93a31d",
     ),
     (
         "scenarios/paxos-nemesis-proposer-restart.ron",
@@ -416,4 +440,81 @@ fn a_run_writes_its_whole_folder_and_no_temporary_files() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0));
     assert!(!run.join("trace.jsonl").exists());
+}
+
+// Regressions from the issue "Verdicts you can trust": each scenario failed
+// (or, for a bug variant, went unnoticed) before its fix.
+
+/// Defect 3: a detector without sequence numbers re-trusts a crashed node on
+/// a stale heartbeat after the deadline; Completeness looks past the deadline.
+#[test]
+fn a_stale_heartbeat_after_the_deadline_is_caught_and_the_correct_detector_ignores_it() {
+    let result = run_in_memory(&load("scenarios/heartbeat-bug-no-sequence.ron"), None);
+    let completeness = report_of(&result, CheckName::Completeness);
+    assert_eq!(completeness.verdict, Verdict::Fail);
+    assert!(
+        completeness.violations[0]
+            .message
+            .contains("was trusted again by node 0"),
+        "{}",
+        completeness.detail
+    );
+    // The violation comes after the deadline (crash at 1.1s, bound 1s).
+    assert!(completeness.violations[0].time.as_nanos() > 2_100_000_000);
+    let correct = run_edited(
+        "scenarios/heartbeat-bug-no-sequence.ron",
+        ", variant: NoSequence",
+        "",
+    );
+    assert_eq!(
+        correct.reports[0].verdict,
+        Verdict::Pass,
+        "{}",
+        correct.reports[0].detail
+    );
+}
+
+/// Defects 1 and 2: one lost release. The fixed Lease renews the lease on the
+/// re-grant; the planted bug does not, and the client's second holding of the
+/// same token overlaps the next holder's.
+#[test]
+fn a_re_grant_without_renewal_is_two_holders_and_the_renewing_lease_is_safe() {
+    let fixed = run_in_memory(&load("scenarios/lock-lost-release-regrant.ron"), None);
+    assert!(
+        fixed.summary.outcome_as_expected,
+        "{}",
+        fixed.summary.outcome
+    );
+    assert!(
+        fixed.reports.iter().all(|r| r.verdict == Verdict::Pass),
+        "{:?}",
+        fixed.reports
+    );
+    let bug = run_in_memory(&load("scenarios/lock-bug-stale-regrant.ron"), None);
+    let exclusion = report_of(&bug, CheckName::MutualExclusion);
+    assert_eq!(exclusion.verdict, Verdict::Fail);
+    assert!(
+        exclusion.violations[0]
+            .message
+            .contains("client 2 (token 1, holding since 1.01"),
+        "judged on the second holding of token 1: {}",
+        exclusion.violations[0].message
+    );
+}
+
+/// Defect 4: two values chosen, every learner learning the same one.
+#[test]
+fn two_values_chosen_fail_agreement_even_when_the_learners_agree() {
+    let result = run_in_memory(&load("scenarios/paxos-bug-two-values-chosen.ron"), None);
+    let agreement = report_of(&result, CheckName::Agreement);
+    assert_eq!(agreement.verdict, Verdict::Fail);
+    assert_eq!(agreement.violations.len(), 1, "{}", agreement.detail);
+    assert!(agreement.violations[0]
+        .message
+        .starts_with("two values chosen: \"B\" under ballot 2.3"));
+    assert!(
+        !agreement.detail.contains("had learned"),
+        "{}",
+        agreement.detail
+    );
 }
