@@ -91,6 +91,24 @@ enum Command {
     Replay { folder: PathBuf },
 }
 
+/// Writes to standard output. A closed pipe (`faultline sweep ... | head`)
+/// silently drops what is left, as ripgrep does, instead of panicking: the
+/// command still finishes its work and writes its files.
+fn say(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    // Any other error writing to the terminal is no reason to stop either:
+    // results are in files, and standard output only reports on them.
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// `println!` through `say`.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        say(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 /// The most seeds one sweep invocation runs (its report holds them all).
 const SWEEP_SEEDS_MAX: u64 = 100_000_000;
 
@@ -202,7 +220,7 @@ pub fn main() -> ExitCode {
         } => shrink_file(&file, seed, runs_max, &out),
         Command::Replay { folder } => match crate::replay::replay(&folder) {
             Ok(verdict) => {
-                print!("{}", crate::replay::describe(&verdict));
+                say(&crate::replay::describe(&verdict));
                 if matches!(verdict, crate::replay::ReplayVerdict::Identical { .. }) {
                     EXIT_AS_EXPECTED
                 } else {
@@ -236,7 +254,7 @@ fn sweep_file(
             return EXIT_BAD_INPUT;
         }
     };
-    print!("{}", crate::sweep::describe(&report));
+    say(&crate::sweep::describe(&report));
     let name = match options.shard {
         Some((index, count)) => format!("sweep-shard-{index}-of-{count}.json"),
         None => "sweep.json".to_string(),
@@ -252,9 +270,9 @@ fn sweep_file(
         eprintln!("error: {error}");
         return EXIT_BAD_INPUT;
     }
-    println!("wrote {}", path.display());
+    say!("wrote {}", path.display());
     if let Some(seed) = report.unexpected_seeds.first() {
-        println!("reproduce with: faultline run {} --seed {seed}   (or shrink it: faultline shrink {} --seed {seed})", file.display(), file.display());
+        say!("reproduce with: faultline run {} --seed {seed}   (or shrink it: faultline shrink {} --seed {seed})", file.display(), file.display());
         EXIT_UNEXPECTED
     } else {
         EXIT_AS_EXPECTED
@@ -284,7 +302,7 @@ fn merge_files(files: &[PathBuf], out: Option<PathBuf>) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    print!("{}", crate::sweep::describe(&merged));
+    say(&crate::sweep::describe(&merged));
     let path = out.unwrap_or_else(|| {
         PathBuf::from("output")
             .join(&merged.scenario)
@@ -299,7 +317,7 @@ fn merge_files(files: &[PathBuf], out: Option<PathBuf>) -> u8 {
         eprintln!("error: {error}");
         return EXIT_BAD_INPUT;
     }
-    println!("wrote {}", path.display());
+    say!("wrote {}", path.display());
     if merged.unexpected_seeds.is_empty() {
         EXIT_AS_EXPECTED
     } else {
@@ -317,7 +335,7 @@ fn shrink_file(file: &std::path::Path, seed: u64, runs_max: usize, out: &std::pa
     };
     match crate::shrink::shrink(&scenario, seed, out, runs_max) {
         Ok(result) => {
-            print!("{}", crate::shrink::describe(&result));
+            say(&crate::shrink::describe(&result));
             EXIT_AS_EXPECTED
         }
         Err(error) => {
@@ -343,7 +361,7 @@ fn run_file(file: PathBuf, options: RunOptions, check_determinism: bool) -> u8 {
     }));
     match outcome {
         Ok(Ok(result)) => {
-            print!("{}", run::describe(&result));
+            say(&run::describe(&result));
             if check_determinism {
                 let again = RunOptions {
                     write: false,
@@ -352,7 +370,7 @@ fn run_file(file: PathBuf, options: RunOptions, check_determinism: bool) -> u8 {
                 };
                 match run::run(&scenario, &again) {
                     Ok(second) if second.summary.trace_hash == result.summary.trace_hash => {
-                        println!("determinism: a second run gave the same trace hash");
+                        say!("determinism: a second run gave the same trace hash");
                     }
                     Ok(second) => {
                         eprintln!(
@@ -373,7 +391,7 @@ fn run_file(file: PathBuf, options: RunOptions, check_determinism: bool) -> u8 {
             if result.summary.outcome_as_expected {
                 EXIT_AS_EXPECTED
             } else {
-                println!(
+                say!(
                     "reproduce with: faultline run {} --seed {seed}",
                     file.display()
                 );
@@ -399,7 +417,7 @@ fn check_files(files: &[PathBuf]) -> u8 {
     let mut code = EXIT_AS_EXPECTED;
     for file in files {
         match scenario::load(file) {
-            Ok(scenario) => println!(
+            Ok(scenario) => say!(
                 "ok: {} ({}: {} nodes, {} faults{}, {} checks, expect {})",
                 file.display(),
                 scenario.name,

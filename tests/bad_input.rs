@@ -277,3 +277,103 @@ fn check_validates_every_file_and_reports_each_bad_one() {
     let output = cli().arg("check").arg(good).output().unwrap();
     assert_eq!(output.status.code(), Some(0));
 }
+
+/// Errors name what a user writes, never our internal type names.
+#[test]
+fn errors_name_what_the_user_writes_not_internal_types() {
+    for (from, to) in [
+        ("Crash(node: 2)", "Crsh(node: 2)"),
+        ("Constant(\"5ms\")", "Constnt(\"5ms\")"),
+        ("Accuracy]", "Acuracy]"),
+        ("expect: Pass", "expect: Violates([Acuracy])"),
+        ("expect: Pass", "expect: Fail"),
+        (
+            "timeout: \"500ms\")",
+            "timeout: \"500ms\", variant: Sometimes)",
+        ),
+    ] {
+        let message = error_with(from, to);
+        assert!(
+            !message.contains("File`") && !message.contains("Entry`"),
+            "{message}"
+        );
+    }
+    assert_error(
+        "Crash(node: 2)",
+        "Crsh(node: 2)",
+        "bad.ron:9:31",
+        &["`Crsh` in a fault", "expected one of `Partition`"],
+    );
+}
+
+/// A check that takes an argument, written without one, is told how to write it.
+#[test]
+fn a_check_without_its_argument_gets_an_example() {
+    assert_error(
+        "Completeness(within: \"1s\")",
+        "Completeness",
+        "bad.ron:12:26",
+        &["`Completeness` takes a bound: `Completeness(within: \"1s\")`"],
+    );
+    let lock = GOOD
+        .replace(
+            "protocol: Heartbeat(interval: \"100ms\", timeout: \"500ms\")",
+            "protocol: Lock()",
+        )
+        .replace("Completeness(within: \"1s\"), Accuracy", "Progress");
+    let error = scenario::parse(&lock, "bad.ron").unwrap_err().to_string();
+    assert!(
+        error.contains("`Progress` takes a duration, for example `Progress(\"2s\")`"),
+        "{error}"
+    );
+}
+
+const NEMESIS: &str = r#"nemesis: Random(
+        kinds: [Crash, Partition],
+        interval_min: "100ms",
+        interval_max: "1s",
+        duration_min: "100ms",
+        duration_max: "1s",
+    ),
+    checks"#;
+
+#[test]
+fn a_nemesis_kind_listed_twice_is_rejected() {
+    let text = GOOD.replacen("checks", NEMESIS, 1).replacen(
+        "kinds: [Crash, Partition]",
+        "kinds: [Crash, Partition, Crash]",
+        1,
+    );
+    let error = scenario::parse(&text, "bad.ron").unwrap_err().to_string();
+    assert!(
+        error.starts_with("bad.ron:") && error.contains("nemesis.kinds[2]: Crash is listed twice"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_nemesis_kind_that_can_never_happen_is_rejected() {
+    let text = GOOD.replacen("checks", NEMESIS, 1).replacen(
+        "kinds: [Crash, Partition]",
+        "kinds: [Crash], nodes_down_max: 0",
+        1,
+    );
+    let error = scenario::parse(&text, "bad.ron").unwrap_err().to_string();
+    assert!(
+        error.contains("nemesis.kinds[0]: Crash can never happen: nodes_down_max is 0"),
+        "{error}"
+    );
+    let lonely = GOOD
+        .replacen("checks", NEMESIS, 1)
+        .replace("nodes: 3", "nodes: 1")
+        .replace(
+            "faults: [\n        (at: \"1s\", fault: Crash(node: 2)),\n        (at: \"2s\", fault: Restart(node: 2)),\n    ],",
+            "",
+        )
+        .replace("Completeness(within: \"1s\"), Accuracy", "");
+    let error = scenario::parse(&lonely, "bad.ron").unwrap_err().to_string();
+    assert!(
+        error.contains("nemesis.kinds[1]: Partition needs at least 2 nodes"),
+        "{error}"
+    );
+}

@@ -1,6 +1,8 @@
 //! Placement schemes: lookups agree with a brute-force reference, the ring
 //! moves only what it must, and balance and movement match the theory.
 
+mod common;
+
 use faultline::node::NodeId;
 use faultline::protocols::placement::{
     balance, key_hash, key_name, moved_fraction, Placement, Scheme,
@@ -216,4 +218,43 @@ mod scenarios {
         assert_eq!(original.summary.trace_hash, reloaded.summary.trace_hash);
         assert_eq!(original.summary.outcome, reloaded.summary.outcome);
     }
+}
+
+/// A node that joins later is in no view before it joins (the views once
+/// included it for about a timeout, as if it had crashed at time zero), and
+/// the trace shows its arrival and departure as `join` and `leave`.
+#[test]
+fn no_view_includes_a_node_before_it_joins() {
+    let scenario = common::load("scenarios/hashing-join-leave-ring.ron");
+    let run = common::traced_run(&scenario, scenario.seed);
+    let join_at = 3_000_000_000u64;
+    let mut views_before = 0;
+    let mut kinds = Vec::new();
+    for line in &run.lines {
+        let t = line["t"].as_u64().unwrap();
+        let kind = line["kind"].as_str().unwrap();
+        if kind == "join" || kind == "leave" {
+            kinds.push((kind.to_string(), line["node"].as_u64().unwrap(), t));
+        }
+        if kind == "start" {
+            assert_ne!(line["node"], 10, "node 10 starts only when it joins");
+        }
+        let observation = &line["observation"];
+        if observation["what"] == "view" && t < join_at {
+            views_before += 1;
+            let members = observation["members"].as_array().unwrap();
+            assert!(
+                !members.iter().any(|m| m == 10),
+                "a view at {t} includes node 10 before it joins: {line}"
+            );
+        }
+    }
+    assert!(views_before >= 10, "every node reports its view at start");
+    assert_eq!(
+        kinds,
+        vec![
+            ("join".to_string(), 10, join_at),
+            ("leave".to_string(), 3, 6_000_000_000)
+        ]
+    );
 }

@@ -264,3 +264,33 @@ fn the_sweep_command_writes_its_report_and_exits_1_on_unexpected_outcomes() {
         assert!(!String::from_utf8_lossy(&bad.stderr).contains("panicked"));
     }
 }
+
+/// `faultline sweep ... | head` must not panic when `head` closes the pipe:
+/// the rest of the output is dropped, the sweep still writes its report.
+#[test]
+fn a_closed_standard_output_ends_the_output_quietly() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut child = common::cli()
+        .args([
+            "sweep",
+            "scenarios/paxos-happy-path.ron",
+            "--seeds",
+            "0..20",
+            "--out",
+        ])
+        .arg(folder.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(folder
+        .path()
+        .join("paxos-happy-path")
+        .join("sweep.json")
+        .exists());
+}

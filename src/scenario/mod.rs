@@ -121,16 +121,89 @@ pub fn parse(source: &str, label: &str) -> Result<Scenario, ScenarioError> {
             path: label.to_string(),
             line: error.position.line,
             column: error.position.col,
-            message: describe_ron_error(&error.code),
+            message: describe_ron_error(&error.code, source, error.position),
         })?;
     Validator { source, label }.scenario(file)
 }
 
-fn describe_ron_error(code: &ron::Error) -> String {
-    match code {
-        ron::Error::Eof => "the file ends early (unclosed bracket or missing value?)".to_string(),
-        other => other.to_string().replace("`in", "` in"),
+/// RON's message in a user's words: the names of our internal file types
+/// become what the user writes, and a value written without the arguments it
+/// takes gets an example.
+fn describe_ron_error(code: &ron::Error, source: &str, position: ron::error::Position) -> String {
+    if let ron::Error::Eof = code {
+        return "the file ends early (unclosed bracket or missing value?)".to_string();
     }
+    let message = code.to_string().replace("`in", "` in");
+    if message.starts_with("Expected opening `(`") {
+        if let Some(hint) = word_before(source, position).and_then(argument_example) {
+            return hint;
+        }
+    }
+    user_type_names(&message)
+}
+
+/// The identifier that ends just before `position` (1-based line and column).
+fn word_before(source: &str, position: ron::error::Position) -> Option<&str> {
+    let line = source.lines().nth(position.line.checked_sub(1)?)?;
+    let end = line
+        .char_indices()
+        .nth(position.col.saturating_sub(1))
+        .map_or(line.len(), |(at, _)| at);
+    let before = line[..end].trim_end();
+    let start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(0, |at| at + 1);
+    Some(&before[start..]).filter(|word| !word.is_empty())
+}
+
+/// How to write a value that takes arguments, for the error when they are missing.
+fn argument_example(word: &str) -> Option<String> {
+    let example = match word {
+        "Completeness" => "takes a bound: `Completeness(within: \"1s\")`",
+        "DecidesWithin" | "Progress" | "Converges" => "takes a duration",
+        "Balance" => "takes a bound: `Balance(max_over_mean: 1.3)`",
+        "Movement" => "takes a bound: `Movement(max_fraction: 0.15)`",
+        "Crash" | "Restart" | "Join" | "Leave" | "Isolate" => "takes a node",
+        "Pause" => "takes a node and a duration: `Pause(node: 1, for: \"500ms\")`",
+        "Partition" => "takes groups: `Partition(groups: [[0, 1], [2, 3, 4]])`",
+        "CutLink" | "RestoreLink" => "takes a link: `CutLink(from: 0, to: 1)`",
+        "Violates" => "takes the checks expected to fail: `Violates([Accuracy])`",
+        _ => return None,
+    };
+    Some(match example {
+        "takes a duration" => format!("`{word}` takes a duration, for example `{word}(\"2s\")`"),
+        "takes a node" => format!("`{word}` takes a node, for example `{word}(node: 1)`"),
+        other => format!("`{word}` {other}"),
+    })
+}
+
+/// Replaces the names of the raw file types in serde's messages with what
+/// the user writes.
+fn user_type_names(message: &str) -> String {
+    const NAMES: &[(&str, &str)] = &[
+        ("enum `PaxosVariantFile`", "`variant` of Paxos"),
+        ("enum `LockVariantFile`", "`variant` of Lock"),
+        ("enum `HeartbeatVariantFile`", "`variant` of Heartbeat"),
+        ("enum `ProtocolFile`", "`protocol`"),
+        ("enum `FaultFile`", "a fault"),
+        ("enum `LatencyFile`", "`latency`"),
+        ("enum `CheckFile`", "`checks`"),
+        ("enum `CheckNameFile`", "`expect`"),
+        ("enum `ExpectFile`", "`expect`"),
+        ("enum `NemesisFile`", "`nemesis`"),
+        ("enum `NemesisKindFile`", "the nemesis `kinds`"),
+        ("enum `SchemeFile`", "`scheme`"),
+        ("enum `DistributionFile`", "`distribution`"),
+        ("`NetworkFile`", "`network`"),
+        ("`ClientValueFile`", "a client value"),
+        ("`FaultEntry`", "a fault entry"),
+        ("`LimitsFile`", "`limits`"),
+    ];
+    let mut message = message.to_string();
+    for (internal, user) in NAMES {
+        message = message.replace(internal, user);
+    }
+    message
 }
 
 /// Writes a scenario as a RON file body.
@@ -881,21 +954,44 @@ impl Validator<'_> {
                 format!("expected 1 to {}", crate::sim::clock::DRIFT_PPM_MAX),
             );
         }
-        let mut kinds: Vec<NemesisKind> = kinds
-            .iter()
-            .map(|kind| match kind {
-                NemesisKindFile::Partition => NemesisKind::Partition,
-                NemesisKindFile::Isolate => NemesisKind::Isolate,
-                NemesisKindFile::Bridge => NemesisKind::Bridge,
-                NemesisKindFile::OneWay => NemesisKind::OneWay,
-                NemesisKindFile::Crash => NemesisKind::Crash,
-                NemesisKindFile::Pause => NemesisKind::Pause,
-                NemesisKindFile::ClockDrift => NemesisKind::ClockDrift,
-                NemesisKindFile::DegradeLink => NemesisKind::DegradeLink,
-            })
-            .collect();
+        let mut chosen: Vec<NemesisKind> = Vec::new();
+        for (index, kind) in kinds.iter().enumerate() {
+            let path = [Field("nemesis"), Field("kinds"), Index(index)];
+            let (kind, nodes_needed) = match kind {
+                NemesisKindFile::Partition => (NemesisKind::Partition, 2),
+                NemesisKindFile::Isolate => (NemesisKind::Isolate, 2),
+                NemesisKindFile::Bridge => (NemesisKind::Bridge, 3),
+                NemesisKindFile::OneWay => (NemesisKind::OneWay, 2),
+                NemesisKindFile::Crash => (NemesisKind::Crash, 1),
+                NemesisKindFile::Pause => (NemesisKind::Pause, 1),
+                NemesisKindFile::ClockDrift => (NemesisKind::ClockDrift, 1),
+                NemesisKindFile::DegradeLink => (NemesisKind::DegradeLink, 2),
+            };
+            if chosen.contains(&kind) {
+                return self.fail(
+                    &path,
+                    format!("{kind:?} is listed twice (kinds are drawn with equal chances; list each once)"),
+                );
+            }
+            if nodes < nodes_needed {
+                return self.fail(
+                    &path,
+                    format!(
+                        "{kind:?} needs at least {nodes_needed} nodes; the scenario has {nodes}"
+                    ),
+                );
+            }
+            let downs = matches!(kind, NemesisKind::Crash | NemesisKind::Pause);
+            if downs && *nodes_down_max == 0 {
+                return self.fail(
+                    &path,
+                    format!("{kind:?} can never happen: nodes_down_max is 0 (raise it, or remove {kind:?})"),
+                );
+            }
+            chosen.push(kind);
+        }
+        let mut kinds = chosen;
         kinds.sort_unstable();
-        kinds.dedup();
         Ok(NemesisConfig {
             kinds,
             interval_min,
