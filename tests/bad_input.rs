@@ -377,3 +377,20 @@ fn a_nemesis_kind_that_can_never_happen_is_rejected() {
         "{error}"
     );
 }
+
+/// Found by an oracle's exploration: a nemesis running until the very end
+/// passed validation, then broke an engine invariant (its heals and restarts
+/// at `until` fell on the end of the run).
+#[test]
+fn a_nemesis_until_the_end_of_the_run_is_rejected() {
+    let text = GOOD.replacen("checks", NEMESIS, 1).replacen(
+        "duration_max: \"1s\",",
+        "duration_max: \"1s\",\n        until: \"5s\",",
+        1,
+    );
+    let error = scenario::parse(&text, "bad.ron").unwrap_err().to_string();
+    assert!(
+        error.contains("nemesis.until: 5.000s is not before the end of the run"),
+        "{error}"
+    );
+}

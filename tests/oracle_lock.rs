@@ -21,12 +21,16 @@
 //!   H2.start < H1.end (an open holding ends at the end of the run).
 //! - **NoStaleWrite** fails iff an accepted write's token is lower than that of
 //!   a write accepted earlier in the trace, or (every variant but
-//!   `LeaseFencing`) a write with token k is accepted at time t when the server
-//!   observed `expired` for token k at some time <= t.
+//!   `LeaseFencing`) a write with token k is accepted at time t when the lease
+//!   of token k had run out on the server's clock: the `deadline` (true time)
+//!   of the latest `granted` or `renewed` line for k earlier in the trace is
+//!   <= t, and no `released` line for k came before that deadline.
 //!
-//! Ambiguities resolved: (1) "expired at a time <= t" is read by time, so an
-//! `expired` line at the acceptance's own instant counts even when it comes
-//! later in the trace (faultline disagrees: see KNOWN_DISAGREEMENTS); (2) a
+//! Ambiguities resolved: (1) the lease's end is its deadline in true time,
+//! not the server's `expired` line: a paused or crashed server notices late,
+//! and the first version of this definition (by `expired` line) made the
+//! oracle and the check disagree on an expiry and a write at the same
+//! nanosecond; the definition was changed on both sides; (2) a
 //! holding starts at its `holding` line, not at the `request` it answers;
 //! (3) any `not_holding` of the client ends its holding, whatever its token;
 //! (4) NoStaleWrite's first part compares the tokens of the `write_received`
@@ -315,13 +319,6 @@ fn judge(lines: &[Value], variant: Variant) -> OracleVerdict {
     }
 
     // NoStaleWrite.
-    // (token, time, line index) of the server's `expired` lines.
-    let expiries: Vec<(u64, u64, usize)> = lines
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| what(l) == "expired" && int(l, "node") == SERVER)
-        .map(|(i, l)| (int(&l["observation"], "token"), int(l, "t"), i))
-        .collect();
     let mut stale_violations = Vec::new();
     for (j, a2) in acceptances.iter().enumerate() {
         for a1 in &acceptances[..j] {
@@ -340,27 +337,35 @@ fn judge(lines: &[Value], variant: Variant) -> OracleVerdict {
                 ));
             }
         }
-        if variant != Variant::LeaseFencing {
-            for &(token, expired_at, expired_line) in &expiries {
-                // "At or before t": by time, whatever the order of the two
-                // lines within the same instant (flagged in the evidence).
-                if token == a2.token && expired_at <= a2.t {
-                    stale_violations.push(format!(
-                        "at {} the resource accepted token {} (write id {} from client {}), \
-                         whose grant the server expired at {}{}",
-                        secs(a2.t),
-                        a2.token,
-                        a2.id,
-                        show_client(a2.sender),
-                        secs(expired_at),
-                        if expired_line > a2.line {
-                            " (the same instant, later in the trace)"
-                        } else {
-                            ""
-                        },
-                    ));
-                }
-            }
+        if variant == Variant::LeaseFencing {
+            continue;
+        }
+        // The deadline of the latest grant or renewal of this token before
+        // the acceptance, and whether a release of it came before that.
+        let deadline = lines[..a2.line]
+            .iter()
+            .filter(|l| {
+                matches!(what(l), "granted" | "renewed")
+                    && int(&l["observation"], "token") == a2.token
+            })
+            .filter_map(|l| l.get("deadline").and_then(Value::as_u64))
+            .next_back();
+        let Some(deadline) = deadline else { continue };
+        let released_first = lines.iter().any(|l| {
+            what(l) == "released"
+                && int(&l["observation"], "token") == a2.token
+                && int(l, "t") < deadline
+        });
+        if deadline <= a2.t && !released_first {
+            stale_violations.push(format!(
+                "at {} the resource accepted token {} (write id {} from client {}), \
+                 whose lease ran out on the server's clock at {}",
+                secs(a2.t),
+                a2.token,
+                a2.id,
+                show_client(a2.sender),
+                secs(deadline),
+            ));
         }
     }
 
@@ -444,31 +449,11 @@ fn scenario_param(file: &str, key: &str) -> String {
 
 /// Disagreements found and analysed, as (file, variant, check): the side we
 /// believe is the oracle's. The test fails if one of them stops disagreeing
-/// (then remove it here) and on any disagreement not listed.
-///
-/// `lock-probe-same-instant-expiry` (Lease and LeaseStaleRegrant, seed 1): the
-/// resource accepts token 1 at exactly 1.100000000s, and the server's
-/// `expired` line for token 1 has the same `t` but comes after it in the trace
-/// (the server restarted at 1.05s and re-armed its expiry timer after the
-/// write's delivery had been scheduled). The definition says "`expired` ... at
-/// a time <= t": the oracle FAILS the run. faultline's NoStaleWrite passes it,
-/// apparently counting only expiries earlier in the trace. We believe the
-/// oracle: the lease is half-open on the server (expired once `now >= expiry`),
-/// so at 1.1s it is over, and the order of two events at one instant is the
-/// scheduler's tie-break (in the same run without the restart the expiry comes
-/// first and both sides fail it), not a fact about the lease.
-const KNOWN_DISAGREEMENTS: [(&str, &str, &str); 2] = [
-    (
-        "tests/oracle_lock_probes/lock-probe-same-instant-expiry.ron",
-        "Lease",
-        "NoStaleWrite",
-    ),
-    (
-        "tests/oracle_lock_probes/lock-probe-same-instant-expiry.ron",
-        "LeaseStaleRegrant",
-        "NoStaleWrite",
-    ),
-];
+/// (then remove it here) and on any disagreement not listed. None today: the
+/// one found (`lock-probe-same-instant-expiry`, a write accepted at the very
+/// nanosecond the server's `expired` line came, later in the trace) led to
+/// judging expiry by the lease's deadline on both sides.
+const KNOWN_DISAGREEMENTS: [(&str, &str, &str); 0] = [];
 
 /// One run's comparison.
 struct Outcome {
@@ -823,7 +808,10 @@ fn a_write_accepted_after_its_grant_expired_fails_no_stale_write_without_fencing
     for variant in [Variant::Lease, Variant::LeaseStaleRegrant] {
         let verdict = judge(&lines, variant);
         let evidence = verdict.no_stale_write.expect_err("must fail");
-        assert!(evidence.contains("expired at 0.000001005s"), "{evidence}");
+        assert!(
+            evidence.contains("ran out on the server's clock at 0.000001005s"),
+            "{evidence}"
+        );
         assert_eq!(verdict.mutual_exclusion, Ok(()));
     }
     assert_eq!(judge(&lines, Variant::LeaseFencing).no_stale_write, Ok(()));
@@ -851,9 +839,8 @@ fn a_write_after_a_restart_has_no_holding() {
 
 #[test]
 fn an_expiry_at_the_same_instant_counts_even_later_in_the_trace() {
-    // "At a time <= t": the server's expired line at the acceptance's own
-    // instant counts whichever comes first in the trace (the definition's
-    // reading we chose; see KNOWN_DISAGREEMENTS).
+    // The lease runs out at its deadline, whatever the order of the lines at
+    // that instant (and whenever the server notices).
     let lines = trace(
         r#"
 {"t":0,"kind":"start","node":2}
@@ -868,5 +855,8 @@ fn an_expiry_at_the_same_instant_counts_even_later_in_the_trace() {
     let evidence = judge(&lines, Variant::Lease)
         .no_stale_write
         .expect_err("must fail");
-    assert!(evidence.contains("later in the trace"), "{evidence}");
+    assert!(
+        evidence.contains("ran out on the server's clock at 0.000001100s"),
+        "{evidence}"
+    );
 }

@@ -88,43 +88,43 @@ const GOLDEN: &[(&str, &str)] = &[
     ),
     (
         "scenarios/lock-bug-stale-regrant.ron",
-        "e3e2e9046679a5bc339b5abb6c7c1a49",
+        "2c4c2e7bdbf82968df67560edcd8d899",
     ),
     (
         "scenarios/lock-happy-path.ron",
-        "5642d14b93d35829555fc5196bf99dd5",
+        "f8f437398ffc37f252c3eef152fbdffb",
     ),
     (
         "scenarios/lock-holder-crash-lease.ron",
-        "676208cad9b7308d050083dadbf78b81",
+        "74538a63d7d8b855157595ca9913c295",
     ),
     (
         "scenarios/lock-holder-crash-no-expiry.ron",
-        "d4e863dfec8509247efa06f84d98290b",
+        "b7bde20a56d922e25e5f36eef04ac3e6",
     ),
     (
         "scenarios/lock-lost-release-regrant.ron",
-        "33f99656534cbbb6590ad27b2b516e5b",
+        "e54615d3e6bc7250ca63604b65d99bb1",
     ),
     (
         "scenarios/lock-nemesis.ron",
-        "edd443e06dbaeb61e0b5f426284a0856",
+        "98e2191eed47c6bbba0dd850b64a0f2a",
     ),
     (
         "scenarios/lock-partitioned-client.ron",
-        "54a1604c3542c01e94710fd71705d4c0",
+        "908d17a170f9140c628aeb7e74036902",
     ),
     (
         "scenarios/lock-pause-fencing.ron",
-        "d18cb820700183dc94e5d7bdd004d080",
+        "b7c2ee7dabc51768d5d173b506afa1bb",
     ),
     (
         "scenarios/lock-pause-lease.ron",
-        "2146135f0a5400f23acb4dd2f45672ca",
+        "ee9ea58f995fa3fc5f68eebf9e62e842",
     ),
     (
         "scenarios/lock-slow-clock-lease.ron",
-        "f37ac04cfda10f6ac572bea5fb57427b",
+        "209eb88761548375df2a167cdb5744b2",
     ),
     (
         "scenarios/paxos-acceptor-restart.ron",

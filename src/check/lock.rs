@@ -13,7 +13,10 @@
 //!   by the write's message id.
 //! - `NoStaleWrite`: the resource never accepts a write whose token is lower
 //!   than one it has already accepted, nor, without fencing, a write under a
-//!   lease the server had already expired.
+//!   lease that had run out on the server's clock (its latest grant or
+//!   renewal's deadline, in true time, at or before the write) without being
+//!   released first. The server need not have noticed (it may be paused or
+//!   down): once its clock is past the expiry it may grant the lock again.
 //! - `Progress(within)`: after a client crashes while the server has it as the
 //!   holder, the lock is granted to another client within the bound.
 //!
@@ -47,6 +50,18 @@ pub struct Grant {
     pub start: SimTime,
     pub end: Option<SimTime>,
     pub expired: bool,
+    /// When the lease runs out on the server's clock, in true time (its
+    /// latest grant or renewal); none without expiry.
+    pub lease_end: Option<SimTime>,
+}
+
+impl Grant {
+    /// Whether the lease had run out by `now` without being released first.
+    fn ran_out_by(&self, now: SimTime) -> Option<SimTime> {
+        let lease_end = self.lease_end.filter(|&end| end <= now)?;
+        let released_first = !self.expired && self.end.is_some_and(|end| end < lease_end);
+        (!released_first).then_some(lease_end)
+    }
 }
 
 /// A write as the resource saw it.
@@ -192,18 +207,20 @@ impl LockJudge {
                     ),
                 });
             } else if self.variant != LockVariant::LeaseFencing {
-                if let Some(grant) = self.grants.iter().find(|g| g.token == token && g.expired) {
-                    if grant.end.is_some_and(|end| end <= now) {
-                        unsafe_write = true;
-                        self.stale.push(Violation {
-                            time: now,
-                            nodes: vec![client],
-                            message: format!(
-                                "the resource accepted a write from client {client} under token {token}, whose lease had expired on the server at {}",
-                                grant.end.expect("checked")
-                            ),
-                        });
-                    }
+                let ran_out = self
+                    .grants
+                    .iter()
+                    .find(|g| g.token == token)
+                    .and_then(|grant| grant.ran_out_by(now));
+                if let Some(lease_end) = ran_out {
+                    unsafe_write = true;
+                    self.stale.push(Violation {
+                        time: now,
+                        nodes: vec![client],
+                        message: format!(
+                            "the resource accepted a write from client {client} under token {token}, whose lease had run out on the server's clock at {lease_end}"
+                        ),
+                    });
                 }
             }
             self.token_accepted_max = self.token_accepted_max.max(token);
@@ -335,7 +352,13 @@ impl LockJudge {
         }
     }
 
-    fn on_granted(&mut self, now: SimTime, client: NodeId, token: Token) {
+    fn on_granted(
+        &mut self,
+        now: SimTime,
+        client: NodeId,
+        token: Token,
+        lease_end: Option<SimTime>,
+    ) {
         for obligation in std::mem::take(&mut self.obligations) {
             if obligation.crashed != client {
                 self.recoveries
@@ -350,7 +373,18 @@ impl LockJudge {
             start: now,
             end: None,
             expired: false,
+            lease_end,
         });
+    }
+
+    fn on_renewed(&mut self, token: Token, lease_end: Option<SimTime>) {
+        if let Some(grant) = self
+            .grants
+            .iter_mut()
+            .find(|g| g.token == token && g.end.is_none())
+        {
+            grant.lease_end = lease_end;
+        }
     }
 
     fn on_grant_ended(&mut self, now: SimTime, token: Token, expired: bool) {
@@ -381,10 +415,14 @@ impl LockJudge {
         now: SimTime,
         node: NodeId,
         cause: Option<u64>,
+        deadline: Option<SimTime>,
         observation: &LockObservation,
     ) {
         match *observation {
-            LockObservation::Granted { client, token, .. } => self.on_granted(now, client, token),
+            LockObservation::Granted { client, token, .. } => {
+                self.on_granted(now, client, token, deadline)
+            }
+            LockObservation::Renewed { token, .. } => self.on_renewed(token, deadline),
             LockObservation::Released { token, .. } => self.on_grant_ended(now, token, false),
             LockObservation::Expired { token, .. } => self.on_grant_ended(now, token, true),
             LockObservation::Holding { token, hold, .. } => self.on_holding(now, node, token, hold),
@@ -405,7 +443,7 @@ impl LockJudge {
                 let holding = cause.and_then(|id| self.write_holding.get(&id).copied());
                 self.on_write(now, client, token, hold, accepted, holding)
             }
-            LockObservation::Renewed { .. } | LockObservation::WriteSent { .. } => {}
+            LockObservation::WriteSent { .. } => {}
         }
     }
 }
@@ -430,9 +468,10 @@ impl Observer<Lock> for LockJudge {
             TraceEvent::Observe {
                 node,
                 cause,
+                deadline,
                 observation,
                 ..
-            } => self.on_observation(now, node, cause, observation),
+            } => self.on_observation(now, node, cause, deadline, observation),
             _ => {}
         }
     }

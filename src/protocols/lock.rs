@@ -96,8 +96,11 @@ pub enum LockMessage {
     Deny {
         request: u64,
     },
+    /// Gives back the grant that answered request `request`: a release
+    /// delayed from an earlier holding never ends a later re-grant.
     Release {
         token: Token,
+        request: u64,
     },
     /// A write to the resource; `hold` numbers the client's holds.
     Write {
@@ -128,10 +131,30 @@ pub enum LockTimer {
     },
 }
 
+/// A client's grant in use: its token, the client's hold count, and the
+/// request it answered (which a release names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Held {
+    token: Token,
+    hold: u64,
+    request: u64,
+}
+
+/// The server's record of who holds the lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Holder {
+    pub client: NodeId,
+    pub token: Token,
+    /// The lease's end on the server's clock (none without expiry).
+    pub expires: Option<LocalTime>,
+    /// The request the latest grant or re-grant answered.
+    pub request: u64,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct LockDurable {
-    /// Server: (client, token, expiry on the server's clock).
-    pub holder: Option<(NodeId, Token, Option<LocalTime>)>,
+    /// Server: the holder, if any.
+    pub holder: Option<Holder>,
     pub token_last: Token,
     /// Resource: the highest token accepted.
     pub token_highest: Token,
@@ -190,7 +213,7 @@ pub struct LockState {
     request_next: u64,
     /// The grant being used, until released (decided writes still go out
     /// under it after the belief has ended).
-    holding: Option<(Token, u64)>,
+    holding: Option<Held>,
     /// Whether the client still believes it holds the lock.
     believing: bool,
     believed_until: Option<LocalTime>,
@@ -206,7 +229,12 @@ impl Lock {
             ctx.set_timer(LockTimer::Acquire, start);
         }
         if me == SERVER {
-            if let Some((_, token, Some(expiry))) = durable.holder {
+            if let Some(Holder {
+                token,
+                expires: Some(expiry),
+                ..
+            }) = durable.holder
+            {
                 // A lease granted before a crash keeps running on our clock.
                 ctx.set_timer(LockTimer::Expire { token }, expiry.since(ctx.now()));
             }
@@ -232,7 +260,7 @@ impl Lock {
 
     /// The client's belief ends (once), by release or by its lease running out.
     fn end_belief(&self, state: &mut LockState, ctx: &mut Context<'_, Self>) {
-        if let (true, Some((token, hold))) = (state.believing, state.holding) {
+        if let (true, Some(Held { token, hold, .. })) = (state.believing, state.holding) {
             state.believing = false;
             ctx.observe(LockObservation::NotHolding { token, hold });
             ctx.cancel_timer(LockTimer::LeaseEnd);
@@ -248,26 +276,21 @@ impl Lock {
     ) {
         let now = ctx.now();
         // A lease past its expiry is over even if its timer has not fired yet.
-        if let Some((client, token, Some(expiry))) = state.durable.holder {
-            if now >= expiry {
-                state.durable.holder = None;
-                ctx.persist(state.durable.clone());
-                ctx.observe(LockObservation::Expired { client, token });
+        if let Some(holder) = state.durable.holder {
+            if holder.expires.is_some_and(|expiry| now >= expiry) {
+                self.expire(state, ctx, holder);
             }
         }
         match message {
             LockMessage::Acquire { request } => match state.durable.holder {
-                Some((client, token, _)) if client == from => {
-                    self.regrant(state, ctx, client, token, request)
-                }
+                Some(holder) if holder.client == from => self.regrant(state, ctx, holder, request),
                 Some(_) => ctx.send(from, LockMessage::Deny { request }),
                 None => self.grant(state, ctx, from, request),
             },
-            LockMessage::Release { token }
-                if state
-                    .durable
-                    .holder
-                    .is_some_and(|(client, held, _)| client == from && held == token) =>
+            LockMessage::Release { token, request }
+                if state.durable.holder.is_some_and(|holder| {
+                    holder.client == from && holder.token == token && holder.request == request
+                }) =>
             {
                 state.durable.holder = None;
                 ctx.persist(state.durable.clone());
@@ -287,6 +310,15 @@ impl Lock {
         }
     }
 
+    fn expire(&self, state: &mut LockState, ctx: &mut Context<'_, Self>, holder: Holder) {
+        state.durable.holder = None;
+        ctx.persist(state.durable.clone());
+        ctx.observe(LockObservation::Expired {
+            client: holder.client,
+            token: holder.token,
+        });
+    }
+
     fn grant(
         &self,
         state: &mut LockState,
@@ -297,7 +329,12 @@ impl Lock {
         let token = state.durable.token_last + 1;
         let expires = self.lease_expiry(ctx.now());
         state.durable.token_last = token;
-        state.durable.holder = Some((client, token, expires));
+        state.durable.holder = Some(Holder {
+            client,
+            token,
+            expires,
+            request,
+        });
         ctx.persist(state.durable.clone());
         ctx.observe(LockObservation::Granted {
             client,
@@ -317,14 +354,22 @@ impl Lock {
         &self,
         state: &mut LockState,
         ctx: &mut Context<'_, Self>,
-        client: NodeId,
-        token: Token,
+        holder: Holder,
         request: u64,
     ) {
-        let expires = self.lease_expiry(ctx.now());
-        if expires.is_some() && self.variant != LockVariant::LeaseStaleRegrant {
-            state.durable.holder = Some((client, token, expires));
-            ctx.persist(state.durable.clone());
+        let Holder { client, token, .. } = holder;
+        let renewed = match self.variant {
+            LockVariant::LeaseStaleRegrant => holder.expires,
+            _ => self.lease_expiry(ctx.now()),
+        };
+        state.durable.holder = Some(Holder {
+            expires: renewed,
+            request,
+            ..holder
+        });
+        ctx.persist(state.durable.clone());
+        if renewed != holder.expires {
+            let expires = renewed;
             ctx.observe(LockObservation::Renewed {
                 client,
                 token,
@@ -376,8 +421,8 @@ impl Lock {
                     (true, Some(asked_at)) => self.hold(state, ctx, token, request, asked_at),
                     // A late or duplicated answer, or one to a forgotten
                     // request: give the lock back rather than leave it idle.
-                    _ if state.holding.is_none_or(|(held, _)| held != token) => {
-                        ctx.send(SERVER, LockMessage::Release { token })
+                    _ if state.holding.is_none_or(|held| held.request != request) => {
+                        ctx.send(SERVER, LockMessage::Release { token, request })
                     }
                     _ => {}
                 }
@@ -403,7 +448,11 @@ impl Lock {
         ctx.cancel_timer(LockTimer::Acquire);
         state.hold_count += 1;
         let hold = state.hold_count;
-        state.holding = Some((token, hold));
+        state.holding = Some(Held {
+            token,
+            hold,
+            request,
+        });
         state.believing = true;
         state.believed_until = self.lease_expiry(asked_at);
         ctx.observe(LockObservation::Holding {
@@ -495,14 +544,14 @@ impl Protocol for Lock {
             }
             LockTimer::Send { seq } => {
                 // The act: no second look at the lease.
-                if let Some((token, hold)) = state.holding {
+                if let Some(Held { token, hold, .. }) = state.holding {
                     ctx.observe(LockObservation::WriteSent { token, hold, seq });
                     ctx.send(RESOURCE, LockMessage::Write { token, hold, seq });
                 }
             }
             LockTimer::Release => {
-                if let Some((token, _)) = state.holding {
-                    ctx.send(SERVER, LockMessage::Release { token });
+                if let Some(Held { token, request, .. }) = state.holding {
+                    ctx.send(SERVER, LockMessage::Release { token, request });
                     self.end_belief(state, ctx);
                     state.holding = None;
                     ctx.set_timer(LockTimer::Acquire, self.think);
@@ -511,11 +560,10 @@ impl Protocol for Lock {
             // Writes already decided still go out (see `Send`).
             LockTimer::LeaseEnd => self.end_belief(state, ctx),
             LockTimer::Expire { token } => {
-                if let Some((client, held, Some(expiry))) = state.durable.holder {
-                    if held == token && now >= expiry {
-                        state.durable.holder = None;
-                        ctx.persist(state.durable.clone());
-                        ctx.observe(LockObservation::Expired { client, token });
+                if let Some(holder) = state.durable.holder {
+                    let due = holder.expires.is_some_and(|expiry| now >= expiry);
+                    if holder.token == token && due {
+                        self.expire(state, ctx, holder);
                     }
                 }
             }

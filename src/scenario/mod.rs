@@ -939,10 +939,12 @@ impl Validator<'_> {
         let until = until.map_or(SimTime::from_nanos(duration.as_nanos() / 4 * 3), |value| {
             SimTime::ZERO.after(SimDuration::from_std(value.0))
         });
-        if until > end {
+        // The nemesis ends what it started (heals, restarts) at `until`, and
+        // every fault must come before the end of the run.
+        if until >= end {
             return self.fail(
                 &at("until"),
-                format!("{until} is after the end of the run ({end})"),
+                format!("{until} is not before the end of the run ({end}): the nemesis heals and restarts at `until`"),
             );
         }
         if from >= until {

@@ -53,16 +53,20 @@ pub fn report_of(
 /// The scenario file with its protocol variant replaced (or, for Paxos, set).
 pub fn with_variant(file: &str, variant: &str) -> Scenario {
     let text = std::fs::read_to_string(repo_path(file)).unwrap();
-    let text = match text.find("variant: ") {
+    // The protocol block's `variant:` (not a mention in a comment), ended
+    // by a comma or by the block's closing parenthesis.
+    let block = text
+        .find("protocol: ")
+        .expect("a scenario names its protocol");
+    let text = match text[block..].find("variant: ").map(|at| block + at) {
         Some(start) => {
-            let end = start + text[start..].find(',').unwrap();
+            let end = start + text[start..].find([',', ')']).unwrap();
             format!("{}variant: {variant}{}", &text[..start], &text[end..])
         }
-        None => text.replacen(
-            "protocol: Paxos(",
-            &format!("protocol: Paxos(\n        variant: {variant},"),
-            1,
-        ),
+        None => {
+            let open = block + text[block..].find('(').expect("a protocol block") + 1;
+            format!("{}variant: {variant}, {}", &text[..open], &text[open..])
+        }
     };
     scenario::parse(&text, file).unwrap_or_else(|e| panic!("{e}"))
 }
