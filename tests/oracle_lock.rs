@@ -346,6 +346,7 @@ fn judge(lines: &[Value], variant: Variant) -> OracleVerdict {
             .iter()
             .filter(|l| {
                 matches!(what(l), "granted" | "renewed")
+                    && int(l, "node") == SERVER
                     && int(&l["observation"], "token") == a2.token
             })
             .filter_map(|l| l.get("deadline").and_then(Value::as_u64))
@@ -353,6 +354,7 @@ fn judge(lines: &[Value], variant: Variant) -> OracleVerdict {
         let Some(deadline) = deadline else { continue };
         let released_first = lines.iter().any(|l| {
             what(l) == "released"
+                && int(l, "node") == SERVER
                 && int(&l["observation"], "token") == a2.token
                 && int(l, "t") < deadline
         });
