@@ -194,13 +194,13 @@ impl<C, S, K: fmt::Debug + Ord> fmt::Display for Report<C, S, K> {
             .sum();
         writeln!(
             f,
-            "{:?}: {} keys ({} not linearizable, {} unknown), {} operations, {} search steps",
+            "{:?}: {} ({} not linearizable, {} unknown), {}, {}",
             self.verdict,
-            self.keys.len(),
+            counted(self.keys.len() as u64, "key"),
             count(Verdict::NotLinearizable),
             count(Verdict::Unknown),
-            operations,
-            self.steps(),
+            counted(operations as u64, "operation"),
+            counted(self.steps(), "search step"),
         )?;
         for violation in self.violations() {
             writeln!(f, "{violation}")?;
@@ -217,6 +217,14 @@ impl<C, S, K: fmt::Debug + Ord> fmt::Display for Report<C, S, K> {
             )?;
         }
         Ok(())
+    }
+}
+
+/// `count` and `noun`, in the plural unless there is one.
+fn counted(count: u64, noun: &str) -> String {
+    match count {
+        1 => format!("1 {noun}"),
+        _ => format!("{count} {noun}s"),
     }
 }
 
@@ -270,8 +278,8 @@ pub(crate) fn explain<M: Model, K: fmt::Debug>(
         text += "  No operation can be linearized first.\n";
     } else {
         text += &format!(
-            "  The longest partial linearization found has {} operations{}:\n",
-            violation.prefix.len(),
+            "  The longest partial linearization found has {}{}:\n",
+            counted(violation.prefix.len() as u64, "operation"),
             if shown_from > 0 { ", ending" } else { "" },
         );
     }
