@@ -30,9 +30,9 @@ pub trait Model {
 
     /// The state after `call`, whose result is unknown (it completed `info`),
     /// takes effect in `state` with whatever result the specification gives;
-    /// `None` if taking effect here would leave `state` as it is (then
-    /// leaving the call out is the same, and cheaper to search) or is
-    /// impossible.
+    /// `None` if it cannot take effect in `state`. It may also answer `None`
+    /// where taking effect would leave `state` as it is: leaving the call out
+    /// is then the same, and cheaper to search.
     fn step_info(&self, state: &Self::State, call: &Self::Call) -> Option<Self::State>;
 
     /// Which of one key's `info` calls the search must consider, given its
