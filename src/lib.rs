@@ -3,9 +3,12 @@
 //! See ARCHITECTURE.md for the map. In short: `sim` is the engine, `node` the
 //! protocol interface, `protocols` the state machines, `scenario` reads RON,
 //! `check` judges runs, `plot` draws them and `run` ties one run together.
+//! `linearizable` checks histories of client operations for linearizability,
+//! for any protocol.
 
 pub mod check;
 pub mod cli;
+pub mod linearizable;
 pub mod node;
 pub mod plot;
 pub mod protocols;
