@@ -41,6 +41,9 @@ enum Command {
         /// Do not draw charts.
         #[arg(long)]
         no_charts: bool,
+        /// Do not write report.html.
+        #[arg(long)]
+        no_report: bool,
         /// Run the seed twice and compare the trace hashes.
         #[arg(long)]
         check_determinism: bool,
@@ -180,6 +183,7 @@ pub fn main() -> ExitCode {
             out,
             no_trace,
             no_charts,
+            no_report,
             check_determinism,
         } => {
             let options = RunOptions {
@@ -187,6 +191,7 @@ pub fn main() -> ExitCode {
                 out,
                 trace: !no_trace,
                 charts: !no_charts,
+                report: !no_report,
                 write: true,
                 keep_trace: false,
             };
@@ -247,13 +252,14 @@ fn sweep_file(
             return EXIT_BAD_INPUT;
         }
     };
-    let report = match crate::sweep::sweep(&scenario, options) {
+    let mut report = match crate::sweep::sweep(&scenario, options) {
         Ok(report) => report,
         Err(error) => {
             eprintln!("error: {error}");
             return EXIT_BAD_INPUT;
         }
     };
+    report.scenario_file = Some(file.display().to_string());
     say(&crate::sweep::describe(&report));
     let name = match options.shard {
         Some((index, count)) => format!("sweep-shard-{index}-of-{count}.json"),
@@ -263,14 +269,24 @@ fn sweep_file(
     let path = folder.join(name);
     let mut bytes = serde_json::to_vec_pretty(&report).expect("reports serialize");
     bytes.push(b'\n');
+    let page =
+        crate::report::sweep_page(&serde_json::to_value(&report).expect("reports serialize"));
     if let Err(error) = std::fs::create_dir_all(&folder)
         .map_err(|e| e.to_string())
         .and_then(|()| run::write_atomic(&path, &bytes).map_err(|e| e.to_string()))
+        .and_then(|()| {
+            run::write_atomic(&path.with_extension("html"), page.as_bytes())
+                .map_err(|e| e.to_string())
+        })
     {
         eprintln!("error: {error}");
         return EXIT_BAD_INPUT;
     }
-    say!("wrote {}", path.display());
+    say!(
+        "wrote {} and its page {}",
+        path.display(),
+        path.with_extension("html").display()
+    );
     if let Some(seed) = report.unexpected_seeds.first() {
         say!("reproduce with: faultline run {} --seed {seed}   (or shrink it: faultline shrink {} --seed {seed})", file.display(), file.display());
         EXIT_UNEXPECTED
@@ -313,11 +329,19 @@ fn merge_files(files: &[PathBuf], out: Option<PathBuf>) -> u8 {
     if let Some(parent) = path.parent() {
         let _ = std::fs::create_dir_all(parent);
     }
-    if let Err(error) = run::write_atomic(&path, &bytes) {
+    let page =
+        crate::report::sweep_page(&serde_json::to_value(&merged).expect("reports serialize"));
+    if let Err(error) = run::write_atomic(&path, &bytes)
+        .and_then(|()| run::write_atomic(&path.with_extension("html"), page.as_bytes()))
+    {
         eprintln!("error: {error}");
         return EXIT_BAD_INPUT;
     }
-    say!("wrote {}", path.display());
+    say!(
+        "wrote {} and its page {}",
+        path.display(),
+        path.with_extension("html").display()
+    );
     if merged.unexpected_seeds.is_empty() {
         EXIT_AS_EXPECTED
     } else {

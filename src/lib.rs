@@ -2,7 +2,8 @@
 //!
 //! See ARCHITECTURE.md for the map. In short: `sim` is the engine, `node` the
 //! protocol interface, `protocols` the state machines, `scenario` reads RON,
-//! `check` judges runs, `plot` draws them and `run` ties one run together.
+//! `check` judges runs, `plot` draws them, `run` ties one run together, and
+//! `report` turns a run folder or a sweep into a page a reviewer can open.
 //! `linearizable` checks histories of client operations for linearizability,
 //! for any protocol.
 
@@ -13,6 +14,7 @@ pub mod node;
 pub mod plot;
 pub mod protocols;
 pub mod replay;
+pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod shrink;

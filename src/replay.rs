@@ -71,6 +71,7 @@ pub fn replay(folder: &Path) -> Result<ReplayVerdict, ReplayError> {
         out: scratch.clone(),
         trace: true,
         charts: false,
+        report: false,
         write: true,
         keep_trace: false,
     };

@@ -54,11 +54,19 @@ pub struct SeedOutcome {
     pub failed: Vec<String>,
     pub trace_hash: String,
     pub events: u64,
+    /// The run's protocol figures (`summary.metrics`), for the sweep page's
+    /// histograms.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metrics: BTreeMap<String, f64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SweepReport {
     pub scenario: String,
+    /// The scenario file as given on the command line, for the commands
+    /// that reproduce a seed.
+    #[serde(default)]
+    pub scenario_file: Option<String>,
     pub expected: String,
     pub seed_start: u64,
     pub seed_end: u64,
@@ -114,6 +122,7 @@ fn run_seed(scenario: &Scenario, seed: u64) -> SeedOutcome {
             .collect(),
         trace_hash: result.summary.trace_hash,
         events: result.summary.events,
+        metrics: result.summary.metrics,
     }
 }
 
@@ -238,6 +247,7 @@ fn summarize(
     }
     SweepReport {
         scenario,
+        scenario_file: None,
         expected,
         seed_start: options.seed_start,
         seed_end: options.seed_end,
@@ -294,7 +304,9 @@ pub fn merge(shards: Vec<SweepReport>) -> Result<SweepReport, SweepError> {
         progress: false,
     };
     let stopped_early = shards.iter().any(|s| s.stopped_early);
+    let scenario_file = shards.iter().find_map(|s| s.scenario_file.clone());
     let mut report = summarize(scenario, expected, &options, outcomes, stopped_early);
+    report.scenario_file = scenario_file;
     report.wall_ms = shards.iter().map(|s| s.wall_ms).fold(0.0, f64::max);
     report.events_per_sec = shards.iter().map(|s| s.events_per_sec).sum();
     Ok(report)

@@ -407,6 +407,7 @@ fn a_run_writes_its_whole_folder_and_no_temporary_files() {
     assert_eq!(
         names,
         [
+            "report.html",
             "scenario.ron",
             "summary.json",
             "timeline.png",
@@ -440,6 +441,34 @@ fn a_run_writes_its_whole_folder_and_no_temporary_files() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0));
     assert!(!run.join("trace.jsonl").exists());
+    // The report still has its diagram, drawn from the trace's temporary
+    // file, which is then removed.
+    assert!(!run.join("trace.jsonl.tmp").exists());
+    let report = std::fs::read_to_string(run.join("report.html")).unwrap();
+    let sends = trace.matches("\"kind\":\"send\"").count();
+    let duplicates = trace.matches("\"kind\":\"duplicate\"").count();
+    let arrows: usize = report
+        .split("data-arrows=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(arrows, (sends + duplicates).min(5_000));
+    // And without a report, an old one goes too.
+    let output = common::cli()
+        .args([
+            "run",
+            "scenarios/heartbeat-crash-restart.ron",
+            "--seed",
+            "5",
+            "--no-report",
+            "--out",
+        ])
+        .arg(folder.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(!run.join("report.html").exists());
+    assert!(run.join("trace.jsonl").exists());
 }
 
 // Regressions from the issue "Verdicts you can trust": each scenario failed

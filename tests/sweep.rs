@@ -249,6 +249,11 @@ fn the_sweep_command_writes_its_report_and_exits_1_on_unexpected_outcomes() {
     .unwrap();
     assert_eq!(report["outcomes"].as_array().unwrap().len(), 40);
     assert!(report["outcomes"][0]["trace_hash"].as_str().unwrap().len() == 32);
+    // What the sweep page needs: each seed's metrics and the file to rerun.
+    assert!(report["outcomes"][0]["metrics"]["lock_availability"].is_f64());
+    assert_eq!(report["scenario_file"], file.to_str().unwrap());
+    let page = std::fs::read_to_string(out.path().join("lock-nemesis/sweep.html")).unwrap();
+    assert!(page.contains("lock_availability") && page.contains("faultline shrink"));
     for bad_arguments in [
         ["--seeds", "9..3"],
         ["--seeds", "0..1000000000000"],
@@ -293,4 +298,35 @@ fn a_closed_standard_output_ends_the_output_quietly() {
         .join("paxos-happy-path")
         .join("sweep.json")
         .exists());
+}
+
+#[test]
+fn merging_shards_on_the_command_line_writes_the_sweep_page_too() {
+    let out = tempfile::tempdir().unwrap();
+    let out_arg = out.path().to_str().unwrap();
+    for shard in ["0/2", "1/2"] {
+        let output = common::cli()
+            .args(["sweep", "scenarios/paxos-nemesis.ron", "--seeds", "0..20"])
+            .args(["--shard", shard, "--out", out_arg])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0));
+    }
+    let shard_page = out.path().join("paxos-nemesis/sweep-shard-0-of-2.html");
+    assert!(shard_page.is_file(), "each shard gets its page");
+    let merged = out.path().join("merged.json");
+    let output = common::cli()
+        .arg("merge")
+        .args([
+            out.path().join("paxos-nemesis/sweep-shard-0-of-2.json"),
+            out.path().join("paxos-nemesis/sweep-shard-1-of-2.json"),
+        ])
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let page = std::fs::read_to_string(out.path().join("merged.html")).unwrap();
+    assert!(page.contains("20 runs: 20 as expected"), "{page}");
+    assert!(page.contains("scenarios/paxos-nemesis.ron"));
 }

@@ -39,6 +39,9 @@ pub struct RunOptions {
     /// Write `trace.jsonl` (the trace is hashed either way).
     pub trace: bool,
     pub charts: bool,
+    /// Write `report.html`, the run on one page (with `--no-trace` the trace
+    /// is still written, to a temporary file, for its diagram).
+    pub report: bool,
     /// Write nothing at all (sweeps, tests).
     pub write: bool,
     /// Keep the trace's bytes in the result (for outside checkers and tests).
@@ -52,6 +55,7 @@ impl Default for RunOptions {
             out: PathBuf::from("output"),
             trace: true,
             charts: true,
+            report: true,
             write: true,
             keep_trace: false,
         }
@@ -63,6 +67,9 @@ pub struct CheckSummary {
     pub name: String,
     pub verdict: Verdict,
     pub detail: String,
+    /// The first ten violations, with their times (the report's diagram
+    /// opens on the first).
+    pub violations: Vec<crate::check::Violation>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -189,7 +196,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
     let faults = config.faults.clone();
     let folder = scenario::run_folder(&options.out, &scenario.name, seed);
     let trace_path = folder.join("trace.jsonl");
-    let trace_sink = if options.write && options.trace {
+    let trace_sink = if options.write && (options.trace || options.report) {
         std::fs::create_dir_all(&folder).map_err(|source| write_error(&folder, source))?;
         let file = File::create(temporary(&trace_path))
             .map_err(|source| write_error(&trace_path, source))?;
@@ -515,6 +522,7 @@ fn summarize(
                 name: r.name.to_string(),
                 verdict: r.verdict,
                 detail: r.detail.clone(),
+                violations: r.violations.iter().take(10).cloned().collect(),
             })
             .collect(),
         expected: scenario.expect.to_string(),
@@ -635,7 +643,26 @@ fn write_folder(
     )?;
     let mut summary = serde_json::to_vec_pretty(&result.summary).expect("summaries serialize");
     summary.push(b'\n');
-    write_atomic(&folder.join("summary.json"), &summary)
+    write_atomic(&folder.join("summary.json"), &summary)?;
+    // The report is drawn from the files just written; with --no-trace,
+    // from the trace's temporary file, which then goes.
+    let report_path = folder.join("report.html");
+    let trace = if options.trace {
+        trace_path
+    } else {
+        temporary(&trace_path)
+    };
+    if options.report {
+        let page = crate::report::run_page_from_folder(folder, &trace, &options.out)
+            .map_err(|source| write_error(&report_path, source))?;
+        write_atomic(&report_path, page.as_bytes())?;
+    } else {
+        remove_stale(&report_path)?;
+    }
+    if !options.trace {
+        remove_stale(&trace)?;
+    }
+    Ok(())
 }
 
 /// Removes an output file left by an earlier run that this run does not rewrite,
@@ -698,7 +725,7 @@ pub fn describe(result: &RunResult) -> String {
     text.push_str(&format!("trace hash {}\n", s.trace_hash));
     if let Some(folder) = &result.folder {
         text.push_str(&format!(
-            "wrote {}/ (summary.json, scenario.ron, trace.jsonl, charts)\n",
+            "wrote {}/ (report.html, summary.json, scenario.ron, trace.jsonl, charts)\n",
             folder.display()
         ));
     }
