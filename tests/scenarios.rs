@@ -88,43 +88,43 @@ const GOLDEN: &[(&str, &str)] = &[
     ),
     (
         "scenarios/lock-bug-stale-regrant.ron",
-        "2c4c2e7bdbf82968df67560edcd8d899",
+        "efc3c5ecbaab359f9c96cb1b80747105",
     ),
     (
         "scenarios/lock-happy-path.ron",
-        "f8f437398ffc37f252c3eef152fbdffb",
+        "072e60c534365795597b6ccc55ae599f",
     ),
     (
         "scenarios/lock-holder-crash-lease.ron",
-        "74538a63d7d8b855157595ca9913c295",
+        "8cbf61e6703d43cc2dcd1b48359034f0",
     ),
     (
         "scenarios/lock-holder-crash-no-expiry.ron",
-        "b7bde20a56d922e25e5f36eef04ac3e6",
+        "b5edb8bdd81d4222b046b9706fa90cbe",
     ),
     (
         "scenarios/lock-lost-release-regrant.ron",
-        "e54615d3e6bc7250ca63604b65d99bb1",
+        "b8c5cbebd5bae729a001da133b67b1a9",
     ),
     (
         "scenarios/lock-nemesis.ron",
-        "98e2191eed47c6bbba0dd850b64a0f2a",
+        "f56d85e32bad656f46fd09f600d78a8b",
     ),
     (
         "scenarios/lock-partitioned-client.ron",
-        "908d17a170f9140c628aeb7e74036902",
+        "a1704a5f6b3fed06507d7e11ce10313a",
     ),
     (
         "scenarios/lock-pause-fencing.ron",
-        "b7c2ee7dabc51768d5d173b506afa1bb",
+        "bcd109700eb0bb697e5b69d6622cc30c",
     ),
     (
         "scenarios/lock-pause-lease.ron",
-        "ee9ea58f995fa3fc5f68eebf9e62e842",
+        "71aa6742170eda784a47c3d0a9d0e26b",
     ),
     (
         "scenarios/lock-slow-clock-lease.ron",
-        "209eb88761548375df2a167cdb5744b2",
+        "356df4ec030890c8c4cbe095e1752973",
     ),
     (
         "scenarios/paxos-acceptor-restart.ron",

@@ -96,8 +96,10 @@ pub enum LockMessage {
     Deny {
         request: u64,
     },
-    /// Gives back the grant that answered request `request`: a release
-    /// delayed from an earlier holding never ends a later re-grant.
+    /// Gives the lock back. `request` is the last request the client had
+    /// sent (or, for an unwanted grant, the one it answered): a release
+    /// older than the request the server last answered is ignored, so a
+    /// release delayed from an earlier holding never ends a later re-grant.
     Release {
         token: Token,
         request: u64,
@@ -158,7 +160,13 @@ pub struct LockDurable {
     pub token_last: Token,
     /// Resource: the highest token accepted.
     pub token_highest: Token,
+    /// Client: request ids below this may have been used; a restarted
+    /// client starts from here, so its ids only ever grow.
+    pub requests_reserved: u64,
 }
+
+/// Request ids a client reserves at a time (one persist per block).
+const REQUESTS_PER_RESERVATION: u64 = 64;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "what", rename_all = "snake_case")]
@@ -239,9 +247,9 @@ impl Lock {
                 ctx.set_timer(LockTimer::Expire { token }, expiry.since(ctx.now()));
             }
         }
-        // Request ids start at a random point, so a late grant for a request
-        // sent before a restart never matches one sent after it.
-        let request_next = ctx.rng().next_u64() >> 16;
+        // Request ids grow across restarts (see `ask`), so a late grant or
+        // release from before a restart is never taken for a newer one.
+        let request_next = durable.requests_reserved;
         LockState {
             durable,
             requests: Vec::new(),
@@ -287,9 +295,12 @@ impl Lock {
                 Some(_) => ctx.send(from, LockMessage::Deny { request }),
                 None => self.grant(state, ctx, from, request),
             },
+            // A release names the last request its client had sent: one
+            // older than the request the server last answered was sent
+            // before that request, by an earlier holding of the same token.
             LockMessage::Release { token, request }
                 if state.durable.holder.is_some_and(|holder| {
-                    holder.client == from && holder.token == token && holder.request == request
+                    holder.client == from && holder.token == token && request >= holder.request
                 }) =>
             {
                 state.durable.holder = None;
@@ -419,12 +430,14 @@ impl Lock {
                     .map(|&(_, at)| at);
                 match (state.wanting, asked) {
                     (true, Some(asked_at)) => self.hold(state, ctx, token, request, asked_at),
+                    // The grant in use, answered again: nothing to do.
+                    _ if state.holding.is_some_and(|held| held.token == token) => {}
                     // A late or duplicated answer, or one to a forgotten
                     // request: give the lock back rather than leave it idle.
-                    _ if state.holding.is_none_or(|held| held.request != request) => {
-                        ctx.send(SERVER, LockMessage::Release { token, request })
-                    }
-                    _ => {}
+                    // It names the request the grant answered: if the
+                    // server has since answered a newer one (this client's
+                    // current attempt), the release is ignored.
+                    _ => ctx.send(SERVER, LockMessage::Release { token, request }),
                 }
             }
             // Denied: the Acquire timer asks again after `retry`.
@@ -471,10 +484,21 @@ impl Lock {
         ctx.set_timer(LockTimer::Release, self.hold);
     }
 
+    /// Gives `token` back at the end of a holding, naming the last request
+    /// sent: no request answered for this holding is newer.
+    fn release(&self, state: &LockState, ctx: &mut Context<'_, Self>, token: Token) {
+        let request = state.request_next.saturating_sub(1);
+        ctx.send(SERVER, LockMessage::Release { token, request });
+    }
+
     /// Sends a new request, remembering when (a bounded number of them).
     fn ask(&self, state: &mut LockState, ctx: &mut Context<'_, Self>) {
         let request = state.request_next;
         state.request_next += 1;
+        if request >= state.durable.requests_reserved {
+            state.durable.requests_reserved = request + REQUESTS_PER_RESERVATION;
+            ctx.persist(state.durable.clone());
+        }
         if state.requests.len() == REQUESTS_REMEMBERED {
             state.requests.remove(0);
         }
@@ -550,8 +574,8 @@ impl Protocol for Lock {
                 }
             }
             LockTimer::Release => {
-                if let Some(Held { token, request, .. }) = state.holding {
-                    ctx.send(SERVER, LockMessage::Release { token, request });
+                if let Some(Held { token, .. }) = state.holding {
+                    self.release(state, ctx, token);
                     self.end_belief(state, ctx);
                     state.holding = None;
                     ctx.set_timer(LockTimer::Acquire, self.think);
