@@ -2,13 +2,15 @@
 //! network, faults and the run loop. It knows the `Protocol` trait but no
 //! particular protocol, and it never reads the wall clock or OS entropy.
 
+/// Time and random streams live with the protocol interface (the ground
+/// floor); the engine uses them from there.
+pub use crate::node::{rng, time};
+
 pub mod clock;
 pub mod fault;
 pub mod nemesis;
 pub mod network;
 pub mod queue;
-pub mod rng;
-pub mod time;
 pub mod trace;
 pub mod world;
 

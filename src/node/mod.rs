@@ -8,8 +8,11 @@
 //! wipes out lives in `State`; what survives a crash is whatever the protocol
 //! last persisted as `Durable`, handed back to `on_restart`.
 
-use crate::sim::rng::RngStream;
-use crate::sim::time::{LocalTime, SimDuration};
+pub mod rng;
+pub mod time;
+
+use rng::RngStream;
+use time::{LocalTime, SimDuration};
 use serde::Serialize;
 use std::fmt::Debug;
 
