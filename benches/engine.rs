@@ -11,7 +11,7 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use faultline::node::Protocol;
 use faultline::protocols::heartbeat::Heartbeat;
-use faultline::scenario::{self, ProtocolSpec, Scenario};
+use faultline::scenario::{self, Scenario};
 use faultline::sim::{
     Observer, RunReport, SimTime, Simulation, SimulationConfig, TraceEvent, TraceWriter, WorldView,
 };
@@ -27,10 +27,13 @@ impl<P: Protocol> Observer<P> for Nothing {
 
 fn load() -> (Scenario, Heartbeat) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/heartbeat-50-nodes.ron");
-    let scenario = scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    let ProtocolSpec::Heartbeat(protocol) = scenario.protocol.clone() else {
-        panic!("the benchmark scenario runs the heartbeat protocol");
-    };
+    let scenario =
+        scenario::load(&path, &faultline::protocols::registry()).unwrap_or_else(|e| panic!("{e}"));
+    let protocol = scenario
+        .configured::<Heartbeat>()
+        .expect("the benchmark scenario runs the heartbeat protocol")
+        .machine()
+        .clone();
     (scenario, protocol)
 }
 
@@ -104,14 +107,17 @@ fn engine(c: &mut Criterion) {
 /// watching. `benches/paxos-5-nodes-nemesis.ron` averages about 200 messages a
 /// run, the size the Paxos issue's target (20,000 runs/s) is stated for.
 fn paxos_runs(c: &mut Criterion) {
-    use faultline::check::paxos::PaxosJudge;
-    use faultline::check::{CheckSpec, Verdict};
+    use faultline::check::Verdict;
+    use faultline::harness::{Judge, RunSetup};
+    use faultline::protocols::paxos::{Paxos, PaxosJudge};
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/paxos-5-nodes-nemesis.ron");
-    let scenario = scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    let ProtocolSpec::Paxos(protocol) = scenario.protocol.clone() else {
-        panic!("paxos-5-nodes-nemesis.ron runs Paxos");
-    };
-    let protocol = protocol.unshared();
+    let scenario =
+        scenario::load(&path, &faultline::protocols::registry()).unwrap_or_else(|e| panic!("{e}"));
+    let configured = scenario
+        .configured::<Paxos>()
+        .expect("paxos-5-nodes-nemesis.ron runs Paxos");
+    let protocol = configured.machine().unshared();
+    let checks = configured.check_specs().to_vec();
     let run_seed = |seed: u64| {
         Simulation::new(
             protocol.clone(),
@@ -119,18 +125,22 @@ fn paxos_runs(c: &mut Criterion) {
         )
         .run(&mut Nothing)
     };
-    let names: Vec<_> = scenario.checks.iter().map(CheckSpec::name).collect();
-    let within = scenario.checks.iter().find_map(|c| match c {
-        CheckSpec::DecidesWithin { within } => Some(*within),
-        _ => None,
-    });
     // With the checks: the judge watches every event, then rules.
     let run_seed_checked = |seed: u64| {
         let config = faultline::run::simulation_config(&scenario, seed);
-        let faults_end = faultline::run::faults_end(&config.faults);
-        let mut judge = PaxosJudge::new(&protocol, within, faults_end);
-        let report = Simulation::new(protocol.clone(), config).run(&mut judge);
-        let reports = judge.reports(&names, report.end);
+        let absent = vec![false; scenario.node_count as usize];
+        let setup = RunSetup {
+            node_count: scenario.node_count,
+            seed,
+            duration: scenario.duration,
+            faults: &config.faults,
+            faults_end: faultline::run::faults_end(&config.faults),
+            latency_max: scenario.network.latency.bound(),
+            absent: &absent,
+        };
+        let mut judge = PaxosJudge::new(&protocol, &checks, &setup);
+        let report = Simulation::new(protocol.clone(), config.clone()).run(&mut judge);
+        let reports = judge.reports(report.end);
         assert!(
             reports.iter().all(|r| r.verdict == Verdict::Pass),
             "seed {seed}: {reports:?}"
@@ -181,7 +191,8 @@ fn paxos_runs(c: &mut Criterion) {
 /// runs it (trace hashed, checks on), with one and with two worker threads.
 fn sweep_jobs(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/paxos-nemesis.ron");
-    let scenario = scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let scenario =
+        scenario::load(&path, &faultline::protocols::registry()).unwrap_or_else(|e| panic!("{e}"));
     let options = |jobs, end| faultline::sweep::SweepOptions {
         seed_start: 0,
         seed_end: end,
@@ -235,7 +246,7 @@ fn sweep_jobs(c: &mut Criterion) {
 /// Ring lookups on 1,000 nodes with 200 virtual nodes each, and rebuilding
 /// that ring after a membership change.
 fn ring(c: &mut Criterion) {
-    use faultline::protocols::placement::{key_hash, key_name, Placement, Scheme};
+    use faultline::protocols::hashing::placement::{key_hash, key_name, Placement, Scheme};
     let members: Vec<u32> = (0..1000).collect();
     let ring = Placement::new(Scheme::Ring { vnodes: 200 }, &members);
     let keys: Vec<u64> = (0..100_000u64)

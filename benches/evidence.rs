@@ -77,7 +77,8 @@ fn with_variant(file: &str, variant: &str) -> Scenario {
             format!("{}variant: {variant}, {}", &text[..paren], &text[paren..])
         }
     };
-    scenario::parse(&text, file).unwrap_or_else(|e| panic!("{e}"))
+    scenario::parse(&text, file, &faultline::protocols::registry())
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn sweep_of(scenario: &Scenario, seeds: u64) -> SweepReport {

@@ -2,10 +2,10 @@
 //! for profilers: `cargo run --profile bench --example profile_engine [trace]`;
 //! with `paxos`, 20,000 complete Paxos runs with a random nemesis instead.
 
-use faultline::check::paxos::PaxosJudge;
-use faultline::check::CheckSpec;
+use faultline::harness::{Judge, RunSetup};
 use faultline::node::Protocol;
-use faultline::scenario::{self, ProtocolSpec};
+use faultline::protocols::paxos::{Paxos, PaxosJudge};
+use faultline::scenario;
 use faultline::sim::{Observer, SimTime, Simulation, TraceEvent, TraceWriter, WorldView};
 use std::path::Path;
 
@@ -23,10 +23,13 @@ fn paxos() {
         .unwrap_or_else(|| {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/paxos-5-nodes-nemesis.ron")
         });
-    let scenario = scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    let ProtocolSpec::Paxos(protocol) = scenario.protocol.clone() else {
-        panic!("the Paxos benchmark scenario runs Paxos");
-    };
+    let scenario =
+        scenario::load(&path, &faultline::protocols::registry()).unwrap_or_else(|e| panic!("{e}"));
+    let configured = scenario
+        .configured::<Paxos>()
+        .expect("the Paxos benchmark scenario runs Paxos");
+    let protocol = configured.machine().clone();
+    let specs = configured.check_specs().to_vec();
     let started = std::time::Instant::now();
     // `runs=N` overrides the count (smaller counts suit callgrind).
     let runs = std::env::args()
@@ -37,20 +40,24 @@ fn paxos() {
         .unwrap_or(20_000u64);
     // `checks` runs the scenario's Paxos checks as the observer.
     let checks = std::env::args().any(|a| a == "checks");
-    let names: Vec<_> = scenario.checks.iter().map(CheckSpec::name).collect();
-    let within = scenario.checks.iter().find_map(|c| match c {
-        CheckSpec::DecidesWithin { within } => Some(*within),
-        _ => None,
-    });
     let mut messages = 0;
     let (mut pending_max, mut pending_sum, mut queue_events) = (0, 0, 0);
     for seed in 0..runs {
         let config = faultline::run::simulation_config(&scenario, seed);
         let report = if checks {
-            let faults_end = faultline::run::faults_end(&config.faults);
-            let mut judge = PaxosJudge::new(&protocol, within, faults_end);
-            let report = Simulation::new(protocol.clone(), config).run(&mut judge);
-            judge.reports(&names, report.end);
+            let absent = vec![false; scenario.node_count as usize];
+            let setup = RunSetup {
+                node_count: scenario.node_count,
+                seed,
+                duration: scenario.duration,
+                faults: &config.faults,
+                faults_end: faultline::run::faults_end(&config.faults),
+                latency_max: scenario.network.latency.bound(),
+                absent: &absent,
+            };
+            let mut judge = PaxosJudge::new(&protocol, &specs, &setup);
+            let report = Simulation::new(protocol.clone(), config.clone()).run(&mut judge);
+            judge.reports(report.end);
             report
         } else {
             Simulation::new(protocol.clone(), config).run(&mut Nothing)
@@ -80,10 +87,13 @@ fn main() {
         return paxos();
     }
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/heartbeat-50-nodes.ron");
-    let scenario = scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    let ProtocolSpec::Heartbeat(protocol) = scenario.protocol.clone() else {
-        panic!("the benchmark scenario runs the heartbeat protocol");
-    };
+    let scenario =
+        scenario::load(&path, &faultline::protocols::registry()).unwrap_or_else(|e| panic!("{e}"));
+    let protocol = scenario
+        .configured::<faultline::protocols::heartbeat::Heartbeat>()
+        .expect("the benchmark scenario runs the heartbeat protocol")
+        .machine()
+        .clone();
     let config = faultline::run::simulation_config(&scenario, scenario.seed);
     let started = std::time::Instant::now();
     let report = if std::env::args().any(|a| a == "trace") {

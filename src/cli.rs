@@ -1,10 +1,15 @@
 //! The command line: arguments in, library calls, an exit code out. The exit
-//! codes live here and only here.
+//! codes live here and only here, and every error leaves through one path
+//! (`try_main`), as in ripgrep.
+//!
+//! `main_with` is the whole binary for any set of protocols: a user's crate
+//! gets every subcommand for its own protocols with
+//! `faultline::cli::main_with(faultline::protocols::registry().with::<Mine>())`.
 
 use crate::run::{self, RunOptions};
-use crate::scenario;
+use crate::scenario::{self, Registry, Scenario};
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// The outcome matched `expect`.
@@ -164,7 +169,14 @@ fn parse_shard(text: &str) -> Result<(u64, u64), String> {
     Ok((index, count))
 }
 
+/// The binary with the built-in protocols.
 pub fn main() -> ExitCode {
+    main_with(crate::protocols::registry())
+}
+
+/// The binary with the protocols of `registry` (built-in ones or not): every
+/// subcommand, the same exit codes.
+pub fn main_with(registry: Registry) -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -176,7 +188,45 @@ pub fn main() -> ExitCode {
             });
         }
     };
-    ExitCode::from(match cli.command {
+    match try_main(cli, &registry) {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("{}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+/// Why a command could not do its work: bad input (exit 2) or a faultline
+/// bug (exit 3), with the words to print.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn input(error: impl std::fmt::Display) -> Failure {
+        Failure {
+            code: EXIT_BAD_INPUT,
+            message: format!("error: {error}"),
+        }
+    }
+
+    fn internal(what: &str, reproduce: String) -> Failure {
+        Failure {
+            code: EXIT_INTERNAL,
+            message: format!(
+                "internal error: {what}; this is a bug in faultline.\nreproduce with: {reproduce}"
+            ),
+        }
+    }
+}
+
+type Outcome = Result<u8, Failure>;
+
+/// Runs a command: `Ok` with exit 0 or 1, `Err` for everything else.
+fn try_main(cli: Cli, registry: &Registry) -> Outcome {
+    match cli.command {
         Command::Run {
             file,
             seed,
@@ -195,9 +245,9 @@ pub fn main() -> ExitCode {
                 write: true,
                 keep_trace: false,
             };
-            run_file(file, options, check_determinism)
+            run_file(&file, registry, &options, check_determinism)
         }
-        Command::Check { files } => check_files(&files),
+        Command::Check { files } => check_files(&files, registry),
         Command::Sweep {
             file,
             seeds,
@@ -214,7 +264,7 @@ pub fn main() -> ExitCode {
                 stop_on_first,
                 progress: true,
             };
-            sweep_file(&file, &options, &out)
+            sweep_file(&file, registry, &options, &out)
         }
         Command::Merge { files, out } => merge_files(&files, out),
         Command::Shrink {
@@ -222,42 +272,84 @@ pub fn main() -> ExitCode {
             seed,
             runs_max,
             out,
-        } => shrink_file(&file, seed, runs_max, &out),
-        Command::Replay { folder } => match crate::replay::replay(&folder) {
-            Ok(verdict) => {
-                say(&crate::replay::describe(&verdict));
+        } => shrink_file(&file, registry, seed, runs_max, &out),
+        Command::Replay { folder } => {
+            let verdict = crate::replay::replay(&folder, registry).map_err(Failure::input)?;
+            say(&crate::replay::describe(&verdict));
+            Ok(
                 if matches!(verdict, crate::replay::ReplayVerdict::Identical { .. }) {
                     EXIT_AS_EXPECTED
                 } else {
                     EXIT_UNEXPECTED
-                }
-            }
-            Err(error) => {
-                eprintln!("error: {error}");
-                EXIT_BAD_INPUT
-            }
-        },
+                },
+            )
+        }
+    }
+}
+
+fn load(file: &Path, registry: &Registry) -> Result<Scenario, Failure> {
+    scenario::load(file, registry).map_err(Failure::input)
+}
+
+/// Runs `work`, turning a panic (a broken engine invariant; the panic
+/// message has been printed) into an internal error that says how to
+/// reproduce it.
+fn guarded<T>(reproduce: String, work: impl FnOnce() -> T) -> Result<T, Failure> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|_| {
+        Failure::internal(
+            "an engine invariant broke (see the message above)",
+            reproduce,
+        )
     })
 }
 
-fn sweep_file(
-    file: &std::path::Path,
-    options: &crate::sweep::SweepOptions,
-    out: &std::path::Path,
-) -> u8 {
-    let scenario = match scenario::load(file) {
-        Ok(scenario) => scenario,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return EXIT_BAD_INPUT;
+fn run_file(file: &Path, registry: &Registry, options: &RunOptions, determinism: bool) -> Outcome {
+    let scenario = load(file, registry)?;
+    let seed = options.seed.unwrap_or(scenario.seed);
+    let reproduce = format!("faultline run {} --seed {seed}", file.display());
+    let result =
+        guarded(reproduce.clone(), || run::run(&scenario, options))?.map_err(Failure::input)?;
+    say(&run::describe(&result));
+    if determinism {
+        let check = guarded(reproduce.clone(), || {
+            run::check_determinism(&scenario, options, &result)
+        })?
+        .map_err(Failure::input)?;
+        if let Some(second) = check.differing {
+            return Err(Failure::internal(
+                &format!(
+                    "nondeterminism: seed {seed} gave trace hashes {} and {second}",
+                    check.hash
+                ),
+                format!("{reproduce} --check-determinism"),
+            ));
         }
-    };
+        say!("determinism: a second run gave the same trace hash");
+    }
+    if result.summary.outcome_as_expected {
+        Ok(EXIT_AS_EXPECTED)
+    } else {
+        say!("reproduce with: {reproduce}");
+        Ok(EXIT_UNEXPECTED)
+    }
+}
+
+fn sweep_file(
+    file: &Path,
+    registry: &Registry,
+    options: &crate::sweep::SweepOptions,
+    out: &Path,
+) -> Outcome {
+    let scenario = load(file, registry)?;
     let mut report = match crate::sweep::sweep(&scenario, options) {
         Ok(report) => report,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return EXIT_BAD_INPUT;
+        Err(crate::sweep::SweepError::Internal { seed, .. }) => {
+            return Err(Failure::internal(
+                &format!("an engine invariant broke in seed {seed} (see the message above)"),
+                format!("faultline run {} --seed {seed}", file.display()),
+            ))
         }
+        Err(error) => return Err(Failure::input(error)),
     };
     report.scenario_file = Some(file.display().to_string());
     say(&crate::sweep::describe(&report));
@@ -265,186 +357,88 @@ fn sweep_file(
         Some((index, count)) => format!("sweep-shard-{index}-of-{count}.json"),
         None => "sweep.json".to_string(),
     };
-    let folder = out.join(&scenario.name);
-    let path = folder.join(name);
-    let mut bytes = serde_json::to_vec_pretty(&report).expect("reports serialize");
-    bytes.push(b'\n');
-    let page =
-        crate::report::sweep_page(&serde_json::to_value(&report).expect("reports serialize"));
-    if let Err(error) = std::fs::create_dir_all(&folder)
-        .map_err(|e| e.to_string())
-        .and_then(|()| run::write_atomic(&path, &bytes).map_err(|e| e.to_string()))
-        .and_then(|()| {
-            run::write_atomic(&path.with_extension("html"), page.as_bytes())
-                .map_err(|e| e.to_string())
-        })
-    {
-        eprintln!("error: {error}");
-        return EXIT_BAD_INPUT;
+    let path = out.join(&scenario.name).join(name);
+    write_sweep(&report, &path)?;
+    if let Some(seed) = report.unexpected_seeds.first() {
+        say!("reproduce with: faultline run {} --seed {seed}   (or shrink it: faultline shrink {} --seed {seed})", file.display(), file.display());
+        Ok(EXIT_UNEXPECTED)
+    } else {
+        Ok(EXIT_AS_EXPECTED)
     }
+}
+
+/// Writes a sweep report and its page beside it.
+fn write_sweep(report: &crate::sweep::SweepReport, path: &Path) -> Result<(), Failure> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|error| {
+            Failure::input(format!("cannot write {}: {error}", parent.display()))
+        })?;
+    }
+    let mut bytes = serde_json::to_vec_pretty(report).expect("reports serialize");
+    bytes.push(b'\n');
+    run::write_atomic(path, &bytes).map_err(Failure::input)?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).expect("we just wrote JSON");
+    let page = crate::report::sweep_page(&value);
+    run::write_atomic(&path.with_extension("html"), page.as_bytes()).map_err(Failure::input)?;
     say!(
         "wrote {} and its page {}",
         path.display(),
         path.with_extension("html").display()
     );
-    if let Some(seed) = report.unexpected_seeds.first() {
-        say!("reproduce with: faultline run {} --seed {seed}   (or shrink it: faultline shrink {} --seed {seed})", file.display(), file.display());
-        EXIT_UNEXPECTED
-    } else {
-        EXIT_AS_EXPECTED
-    }
+    Ok(())
 }
 
-fn merge_files(files: &[PathBuf], out: Option<PathBuf>) -> u8 {
+fn merge_files(files: &[PathBuf], out: Option<PathBuf>) -> Outcome {
     let mut shards = Vec::new();
     for file in files {
-        let parsed = std::fs::read_to_string(file)
-            .map_err(|e| e.to_string())
-            .and_then(|text| {
-                serde_json::from_str::<crate::sweep::SweepReport>(&text).map_err(|e| e.to_string())
-            });
-        match parsed {
-            Ok(report) => shards.push(report),
-            Err(error) => {
-                eprintln!("error: {}: not a sweep report: {error}", file.display());
-                return EXIT_BAD_INPUT;
-            }
-        }
+        let text = std::fs::read_to_string(file)
+            .map_err(|error| Failure::input(format!("{}: {error}", file.display())))?;
+        let report: crate::sweep::SweepReport = serde_json::from_str(&text).map_err(|error| {
+            Failure::input(format!("{}: not a sweep report: {error}", file.display()))
+        })?;
+        shards.push(report);
     }
-    let merged = match crate::sweep::merge(shards) {
-        Ok(merged) => merged,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return EXIT_BAD_INPUT;
-        }
-    };
+    let merged = crate::sweep::merge(shards).map_err(Failure::input)?;
     say(&crate::sweep::describe(&merged));
     let path = out.unwrap_or_else(|| {
         PathBuf::from("output")
             .join(&merged.scenario)
             .join("sweep.json")
     });
-    let mut bytes = serde_json::to_vec_pretty(&merged).expect("reports serialize");
-    bytes.push(b'\n');
-    if let Some(parent) = path.parent() {
-        let _ = std::fs::create_dir_all(parent);
-    }
-    let page =
-        crate::report::sweep_page(&serde_json::to_value(&merged).expect("reports serialize"));
-    if let Err(error) = run::write_atomic(&path, &bytes)
-        .and_then(|()| run::write_atomic(&path.with_extension("html"), page.as_bytes()))
-    {
-        eprintln!("error: {error}");
-        return EXIT_BAD_INPUT;
-    }
-    say!(
-        "wrote {} and its page {}",
-        path.display(),
-        path.with_extension("html").display()
-    );
-    if merged.unexpected_seeds.is_empty() {
+    write_sweep(&merged, &path)?;
+    Ok(if merged.unexpected_seeds.is_empty() {
         EXIT_AS_EXPECTED
     } else {
         EXIT_UNEXPECTED
-    }
+    })
 }
 
-fn shrink_file(file: &std::path::Path, seed: u64, runs_max: usize, out: &std::path::Path) -> u8 {
-    let scenario = match scenario::load(file) {
-        Ok(scenario) => scenario,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return EXIT_BAD_INPUT;
-        }
-    };
-    match crate::shrink::shrink(&scenario, seed, out, runs_max) {
-        Ok(result) => {
-            say(&crate::shrink::describe(&result));
-            EXIT_AS_EXPECTED
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            EXIT_BAD_INPUT
-        }
-    }
+fn shrink_file(
+    file: &Path,
+    registry: &Registry,
+    seed: u64,
+    runs_max: usize,
+    out: &Path,
+) -> Outcome {
+    let scenario = load(file, registry)?;
+    let reproduce = format!("faultline shrink {} --seed {seed}", file.display());
+    let result = guarded(reproduce, || {
+        crate::shrink::shrink(&scenario, registry, seed, out, runs_max)
+    })?
+    .map_err(Failure::input)?;
+    say(&crate::shrink::describe(&result));
+    Ok(EXIT_AS_EXPECTED)
 }
 
-fn run_file(file: PathBuf, options: RunOptions, check_determinism: bool) -> u8 {
-    let scenario = match scenario::load(&file) {
-        Ok(scenario) => scenario,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return EXIT_BAD_INPUT;
-        }
-    };
-    let seed = options.seed.unwrap_or(scenario.seed);
-    // A panic here is an engine invariant breaking: report it with what is
-    // needed to reproduce it, and exit with the internal-error code.
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        run::run(&scenario, &options)
-    }));
-    match outcome {
-        Ok(Ok(result)) => {
-            say(&run::describe(&result));
-            if check_determinism {
-                let again = RunOptions {
-                    write: false,
-                    charts: false,
-                    ..options.clone()
-                };
-                match run::run(&scenario, &again) {
-                    Ok(second) if second.summary.trace_hash == result.summary.trace_hash => {
-                        say!("determinism: a second run gave the same trace hash");
-                    }
-                    Ok(second) => {
-                        eprintln!(
-                            "internal error: nondeterminism: seed {seed} gave trace hashes {} and {}; this is a bug in faultline.\n\
-                             reproduce with: faultline run {} --seed {seed} --check-determinism",
-                            result.summary.trace_hash,
-                            second.summary.trace_hash,
-                            file.display()
-                        );
-                        return EXIT_INTERNAL;
-                    }
-                    Err(error) => {
-                        eprintln!("error: {error}");
-                        return EXIT_BAD_INPUT;
-                    }
-                }
-            }
-            if result.summary.outcome_as_expected {
-                EXIT_AS_EXPECTED
-            } else {
-                say!(
-                    "reproduce with: faultline run {} --seed {seed}",
-                    file.display()
-                );
-                EXIT_UNEXPECTED
-            }
-        }
-        Ok(Err(error)) => {
-            eprintln!("error: {error}");
-            EXIT_BAD_INPUT
-        }
-        Err(_) => {
-            eprintln!(
-                "internal error: an engine invariant broke (see the message above); this is a bug in faultline.\n\
-                 reproduce with: faultline run {} --seed {seed}",
-                file.display()
-            );
-            EXIT_INTERNAL
-        }
-    }
-}
-
-fn check_files(files: &[PathBuf]) -> u8 {
-    let mut code = EXIT_AS_EXPECTED;
+fn check_files(files: &[PathBuf], registry: &Registry) -> Outcome {
+    let mut failed = 0;
     for file in files {
-        match scenario::load(file) {
+        match scenario::load(file, registry) {
             Ok(scenario) => say!(
-                "ok: {} ({}: {} nodes, {} faults{}, {} checks, expect {})",
+                "ok: {} ({}: {} on {} nodes, {} faults{}, {} checks, expect {})",
                 file.display(),
                 scenario.name,
+                scenario.protocol.name(),
                 scenario.node_count,
                 scenario.faults.len(),
                 if scenario.nemesis.is_some() {
@@ -452,14 +446,20 @@ fn check_files(files: &[PathBuf]) -> u8 {
                 } else {
                     ""
                 },
-                scenario.checks.len(),
+                scenario.protocol.checks().len(),
                 scenario.expect
             ),
             Err(error) => {
                 eprintln!("error: {error}");
-                code = EXIT_BAD_INPUT;
+                failed += 1;
             }
         }
     }
-    code
+    if failed > 0 {
+        return Err(Failure {
+            code: EXIT_BAD_INPUT,
+            message: format!("{failed} of {} file(s) are not valid", files.len()),
+        });
+    }
+    Ok(EXIT_AS_EXPECTED)
 }

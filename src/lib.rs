@@ -9,6 +9,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod harness;
 pub mod linearizable;
 pub mod node;
 pub mod plot;

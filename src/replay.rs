@@ -3,7 +3,7 @@
 //! a code change altered behaviour, and where.
 
 use crate::run::{self, RunOptions};
-use crate::scenario;
+use crate::scenario::{self, Registry};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, PartialEq, Eq)]
@@ -45,8 +45,9 @@ fn folder_error(path: &Path, reason: impl Into<String>) -> ReplayError {
     }
 }
 
-pub fn replay(folder: &Path) -> Result<ReplayVerdict, ReplayError> {
-    let scenario = scenario::load(&folder.join("scenario.ron"))?;
+/// Re-runs the run recorded in `folder` (its protocol must be in `registry`).
+pub fn replay(folder: &Path, registry: &Registry) -> Result<ReplayVerdict, ReplayError> {
+    let scenario = scenario::load(&folder.join("scenario.ron"), registry)?;
     let summary_path = folder.join("summary.json");
     let summary_text = std::fs::read_to_string(&summary_path).map_err(|e| {
         folder_error(

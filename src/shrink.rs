@@ -18,9 +18,9 @@
 //! nodes roles (the lock server, Paxos acceptors), so removing one is rarely
 //! meaningful.
 
-use crate::check::{CheckName, Verdict};
+use crate::check::Verdict;
 use crate::run::{self, RunOptions, RunResult};
-use crate::scenario::{self, Scenario};
+use crate::scenario::{self, Registry, Scenario};
 use crate::sim::fault::validate_schedule;
 use crate::sim::{Fault, ScheduledFault, SimDuration, SimTime};
 use std::path::{Path, PathBuf};
@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 /// The most runs a shrink may use.
 pub const RUNS_MAX_DEFAULT: usize = 400;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 struct Candidate {
     faults: Vec<ScheduledFault>,
     duration: SimDuration,
@@ -36,37 +36,59 @@ struct Candidate {
     duplicate: f64,
 }
 
+/// What a shrink found.
 pub struct ShrinkResult {
-    pub target: CheckName,
+    /// The check the minimal scenario still fails.
+    pub target: &'static str,
     /// The checks the minimal scenario fails (the target among them).
-    pub failing: Vec<CheckName>,
+    pub failing: Vec<&'static str>,
+    /// Faults before (nemesis expanded) and after.
     pub faults_before: usize,
+    /// Faults in the minimal scenario.
     pub faults_after: usize,
+    /// Simulated time before.
     pub duration_before: SimDuration,
+    /// Simulated time after.
     pub duration_after: SimDuration,
+    /// Runs the search used.
     pub runs: usize,
+    /// What each kept step did, in words.
     pub steps: Vec<String>,
+    /// The minimal scenario file written.
     pub path: PathBuf,
 }
 
+/// Why a shrink could not write a minimal scenario.
 #[derive(Debug, thiserror::Error)]
 pub enum ShrinkError {
+    /// The seed fails no check.
     #[error("seed {seed} of {scenario} fails no check: nothing to shrink")]
-    NothingFails { scenario: String, seed: u64 },
+    NothingFails {
+        /// The scenario's name.
+        scenario: String,
+        /// The seed.
+        seed: u64,
+    },
+    /// The original run could not complete, or a file not be written.
     #[error("{0}")]
     Run(#[from] run::RunError),
+    /// The written file did not fail as the search said.
     #[error("the minimal scenario did not reproduce the failure when run from its file ({0}); nothing was written")]
     NotReproduced(String),
+    /// The written file could not be read back.
     #[error("{0}")]
     Scenario(#[from] scenario::ScenarioError),
 }
 
 struct Search<'a> {
     scenario: &'a Scenario,
+    registry: &'a Registry,
     seed: u64,
-    target: CheckName,
+    target: &'static str,
     runs: usize,
     runs_max: usize,
+    best: Candidate,
+    steps: Vec<String>,
 }
 
 impl Search<'_> {
@@ -91,10 +113,11 @@ impl Search<'_> {
             candidate.duplicate,
             &[self.target],
         );
-        scenario::parse(&scenario::to_ron(&file), "candidate").ok()
+        scenario::parse(&scenario::to_ron(&file), "candidate", self.registry).ok()
     }
 
-    fn run(&mut self, scenario: &Scenario) -> RunResult {
+    /// A run in memory; `None` when it could not complete (a limit).
+    fn run(&mut self, scenario: &Scenario) -> Option<RunResult> {
         self.runs += 1;
         let options = RunOptions {
             seed: Some(self.seed),
@@ -102,7 +125,7 @@ impl Search<'_> {
             charts: false,
             ..RunOptions::default()
         };
-        run::run(scenario, &options).expect("in-memory runs write nothing")
+        run::run(scenario, &options).ok()
     }
 
     /// Whether the candidate is valid and still fails the target check.
@@ -113,11 +136,175 @@ impl Search<'_> {
         let Some(scenario) = self.build(candidate) else {
             return false;
         };
-        let result = self.run(&scenario);
-        result
-            .reports
-            .iter()
-            .any(|r| r.name == self.target && r.verdict == Verdict::Fail)
+        self.run(&scenario).is_some_and(|result| {
+            result
+                .reports
+                .iter()
+                .any(|r| r.name == self.target && r.verdict == Verdict::Fail)
+        })
+    }
+
+    /// Keeps `candidate` as the best if it still fails, noting the step.
+    fn try_step(&mut self, candidate: Candidate, step: impl FnOnce() -> String) -> bool {
+        if self.fails(&candidate) {
+            self.steps.push(step());
+            self.best = candidate;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// 1. Removes groups of faults, then single faults.
+    fn remove_faults(&mut self) {
+        for singles in [false, true] {
+            let mut index = 0;
+            loop {
+                let groups: Vec<Vec<usize>> = if singles {
+                    (0..self.best.faults.len()).map(|i| vec![i]).collect()
+                } else {
+                    fault_groups(&self.best.faults)
+                };
+                let Some(group) = groups.get(index) else {
+                    break;
+                };
+                let removed: Vec<String> = group
+                    .iter()
+                    .map(|&i| describe_fault(&self.best.faults[i]))
+                    .collect();
+                let candidate = Candidate {
+                    faults: without(&self.best.faults, group),
+                    ..self.best.clone()
+                };
+                if !self.try_step(candidate, || format!("removed {}", removed.join(" and "))) {
+                    index += 1;
+                }
+            }
+        }
+    }
+
+    /// 2. Halves pauses and degraded links.
+    fn shorten_faults(&mut self) {
+        for index in 0..self.best.faults.len() {
+            let mut shorter = self.best.faults.clone();
+            let changed = match &mut shorter[index].fault {
+                Fault::Pause { duration, .. } | Fault::DegradeLink { duration, .. }
+                    if duration.as_nanos() > 1_000_000 =>
+                {
+                    *duration = half(*duration);
+                    true
+                }
+                _ => false,
+            };
+            if changed {
+                let described = describe_fault(&shorter[index]);
+                let candidate = Candidate {
+                    faults: shorter,
+                    ..self.best.clone()
+                };
+                self.try_step(candidate, || format!("shortened {described}"));
+            }
+        }
+    }
+
+    /// 2. Halves the window between a fault and its end.
+    fn shorten_windows(&mut self) {
+        for group in fault_groups(&self.best.faults) {
+            let [start, end] = group[..] else { continue };
+            let span = self.best.faults[end].at.since(self.best.faults[start].at);
+            if span.as_nanos() <= 1_000_000 {
+                continue;
+            }
+            let mut shorter = self.best.faults.clone();
+            shorter[end].at = shorter[start].at.after(half(span));
+            let described = describe_fault(&self.best.faults[start]);
+            let candidate = Candidate {
+                faults: sorted(shorter),
+                ..self.best.clone()
+            };
+            self.try_step(candidate, || {
+                format!("shortened the window of {described} to {}", half(span))
+            });
+        }
+    }
+
+    /// 3. Moves each group of faults earlier by half its time.
+    fn move_earlier(&mut self) {
+        for group in fault_groups(&self.best.faults) {
+            let first = self.best.faults[group[0]].at;
+            if first.as_nanos() < 2_000_000 {
+                continue;
+            }
+            let shift = SimDuration::from_millis(first.as_nanos() / 2_000_000);
+            let mut earlier = self.best.faults.clone();
+            for &i in &group {
+                earlier[i].at = earlier[i].at.before(shift);
+            }
+            let described = describe_fault(&self.best.faults[group[0]]);
+            let candidate = Candidate {
+                faults: sorted(earlier),
+                ..self.best.clone()
+            };
+            self.try_step(candidate, || {
+                format!("moved {described} earlier by {shift}")
+            });
+        }
+    }
+
+    /// 4. A shorter run: just past the first violation, or half.
+    fn shorten_run(&mut self) {
+        let violation = self
+            .build(&self.best.clone())
+            .and_then(|scenario| self.run(&scenario))
+            .and_then(|result| {
+                result
+                    .reports
+                    .iter()
+                    .find(|r| r.name == self.target)
+                    .and_then(|r| r.violations.iter().map(|v| v.time).min())
+            });
+        for proposal in [
+            violation.map(|t| t.after(SimDuration::from_millis(1))),
+            Some(SimTime::ZERO.after(half(self.best.duration))),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let duration = SimDuration::from_millis(proposal.as_nanos().div_ceil(1_000_000));
+            if duration < self.best.duration && duration.as_nanos() > 0 {
+                let candidate = Candidate {
+                    duration,
+                    ..self.best.clone()
+                };
+                self.try_step(candidate, || format!("cut the run to {duration}"));
+            }
+        }
+    }
+
+    /// 5. Less loss and duplication: to zero if possible, else by half.
+    fn lower_loss(&mut self) {
+        for field in ["drop", "duplicate"] {
+            let current = if field == "drop" {
+                self.best.drop
+            } else {
+                self.best.duplicate
+            };
+            if current <= 0.0 {
+                continue;
+            }
+            for value in [0.0, (current / 2.0 * 1000.0).round() / 1000.0] {
+                let mut candidate = self.best.clone();
+                if field == "drop" {
+                    candidate.drop = value;
+                } else {
+                    candidate.duplicate = value;
+                }
+                let step = || format!("lowered {field} from {current} to {value}");
+                if value < current && self.try_step(candidate, step) {
+                    break;
+                }
+            }
+        }
     }
 }
 
@@ -173,21 +360,22 @@ fn half(span: SimDuration) -> SimDuration {
     SimDuration::from_millis((span.as_nanos() / 2_000_000).max(1))
 }
 
+/// Shrinks failing `seed` of `scenario` and writes `minimal.ron` in its run
+/// folder under `out`, after running that file and seeing it fail.
 pub fn shrink(
     scenario: &Scenario,
+    registry: &Registry,
     seed: u64,
     out: &Path,
     runs_max: usize,
 ) -> Result<ShrinkResult, ShrinkError> {
-    let original = run::run(
-        scenario,
-        &RunOptions {
-            seed: Some(seed),
-            write: false,
-            charts: false,
-            ..RunOptions::default()
-        },
-    )?;
+    let options = RunOptions {
+        seed: Some(seed),
+        write: false,
+        charts: false,
+        ..RunOptions::default()
+    };
+    let original = run::run(scenario, &options)?;
     let target = original
         .reports
         .iter()
@@ -197,203 +385,76 @@ pub fn shrink(
             scenario: scenario.name.clone(),
             seed,
         })?;
-    let mut search = Search {
-        scenario,
-        seed,
-        target,
-        runs: 1,
-        runs_max,
-    };
-    let mut best = Candidate {
+    let best = Candidate {
         faults: run::faults_for_seed(scenario, seed),
         duration: scenario.duration,
         drop: scenario.network.drop,
         duplicate: scenario.network.duplicate,
     };
     let faults_before = best.faults.len();
-    let mut steps = Vec::new();
+    let mut search = Search {
+        scenario,
+        registry,
+        seed,
+        target,
+        runs: 1,
+        runs_max,
+        best,
+        steps: Vec::new(),
+    };
     loop {
-        let before = (
-            best.faults.len(),
-            best.duration,
-            best.drop,
-            best.duplicate,
-            best.faults.clone(),
-        );
-        // 1. Remove groups, then single faults.
-        for singles in [false, true] {
-            let mut index = 0;
-            loop {
-                let groups: Vec<Vec<usize>> = if singles {
-                    (0..best.faults.len()).map(|i| vec![i]).collect()
-                } else {
-                    fault_groups(&best.faults)
-                };
-                let Some(group) = groups.get(index) else {
-                    break;
-                };
-                let candidate = Candidate {
-                    faults: without(&best.faults, group),
-                    ..best.clone()
-                };
-                if search.fails(&candidate) {
-                    let removed: Vec<String> = group
-                        .iter()
-                        .map(|&i| describe_fault(&best.faults[i]))
-                        .collect();
-                    steps.push(format!("removed {}", removed.join(" and ")));
-                    best = candidate;
-                } else {
-                    index += 1;
-                }
-            }
-        }
-        // 2. Shorten windows, 3. move faults earlier.
-        for index in 0..best.faults.len() {
-            let mut shorter = best.faults.clone();
-            let changed = match &mut shorter[index].fault {
-                Fault::Pause { duration, .. } | Fault::DegradeLink { duration, .. }
-                    if duration.as_nanos() > 1_000_000 =>
-                {
-                    *duration = half(*duration);
-                    true
-                }
-                _ => false,
-            };
-            if changed {
-                let candidate = Candidate {
-                    faults: shorter,
-                    ..best.clone()
-                };
-                if search.fails(&candidate) {
-                    steps.push(format!(
-                        "shortened {}",
-                        describe_fault(&candidate.faults[index])
-                    ));
-                    best = candidate;
-                }
-            }
-        }
-        for group in fault_groups(&best.faults) {
-            if let [start, end] = group[..] {
-                let span = best.faults[end].at.since(best.faults[start].at);
-                if span.as_nanos() > 1_000_000 {
-                    let mut shorter = best.faults.clone();
-                    shorter[end].at = shorter[start].at.after(half(span));
-                    let candidate = Candidate {
-                        faults: sorted(shorter),
-                        ..best.clone()
-                    };
-                    if search.fails(&candidate) {
-                        steps.push(format!(
-                            "shortened the window of {} to {}",
-                            describe_fault(&best.faults[start]),
-                            half(span)
-                        ));
-                        best = candidate;
-                    }
-                }
-            }
-        }
-        for group in fault_groups(&best.faults) {
-            let first = best.faults[group[0]].at;
-            if first.as_nanos() >= 2_000_000 {
-                let shift = SimDuration::from_millis(first.as_nanos() / 2_000_000);
-                let mut earlier = best.faults.clone();
-                for &i in &group {
-                    earlier[i].at = earlier[i].at.before(shift);
-                }
-                let candidate = Candidate {
-                    faults: sorted(earlier),
-                    ..best.clone()
-                };
-                if search.fails(&candidate) {
-                    steps.push(format!(
-                        "moved {} earlier by {shift}",
-                        describe_fault(&best.faults[group[0]])
-                    ));
-                    best = candidate;
-                }
-            }
-        }
-        // 4. A shorter run: just past the first violation, or half.
-        let best_scenario = search.build(&best).expect("the best candidate is valid");
-        let result = search.run(&best_scenario);
-        let violation = result
-            .reports
-            .iter()
-            .find(|r| r.name == target)
-            .and_then(|r| r.violations.iter().map(|v| v.time).min());
-        for proposal in [
-            violation.map(|t| t.after(SimDuration::from_millis(1))),
-            Some(SimTime::ZERO.after(half(best.duration))),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let duration = SimDuration::from_millis(proposal.as_nanos().div_ceil(1_000_000));
-            if duration < best.duration && duration.as_nanos() > 0 {
-                let candidate = Candidate {
-                    duration,
-                    ..best.clone()
-                };
-                if search.fails(&candidate) {
-                    steps.push(format!("cut the run to {duration}"));
-                    best = candidate;
-                }
-            }
-        }
-        // 5. Less loss and duplication.
-        for field in ["drop", "duplicate"] {
-            let current = if field == "drop" {
-                best.drop
-            } else {
-                best.duplicate
-            };
-            if current > 0.0 {
-                for value in [0.0, (current / 2.0 * 1000.0).round() / 1000.0] {
-                    let mut candidate = best.clone();
-                    if field == "drop" {
-                        candidate.drop = value;
-                    } else {
-                        candidate.duplicate = value;
-                    }
-                    if value < current && search.fails(&candidate) {
-                        steps.push(format!("lowered {field} from {current} to {value}"));
-                        best = candidate;
-                        break;
-                    }
-                }
-            }
-        }
-        let after = (
-            best.faults.len(),
-            best.duration,
-            best.drop,
-            best.duplicate,
-            best.faults.clone(),
-        );
-        if after == before || search.runs >= search.runs_max {
+        let before = search.best.clone();
+        search.remove_faults();
+        search.shorten_faults();
+        search.shorten_windows();
+        search.move_earlier();
+        search.shorten_run();
+        search.lower_loss();
+        if search.best == before || search.runs >= search.runs_max {
             break;
         }
     }
-    // Write, then prove the file reproduces the failure before naming it minimal.
+    let (path, failing) = write_minimal(&mut search, out)?;
+    Ok(ShrinkResult {
+        target,
+        failing,
+        faults_before,
+        faults_after: search.best.faults.len(),
+        duration_before: scenario.duration,
+        duration_after: search.best.duration,
+        runs: search.runs,
+        steps: search.steps,
+        path,
+    })
+}
+
+/// Writes the best candidate as `minimal.ron`, then proves the file
+/// reproduces the failure before naming it minimal.
+fn write_minimal(
+    search: &mut Search<'_>,
+    out: &Path,
+) -> Result<(PathBuf, Vec<&'static str>), ShrinkError> {
+    let scenario = search.scenario;
+    let best = search.best.clone();
     let best_scenario = search.build(&best).expect("the best candidate is valid");
-    let final_run = search.run(&best_scenario);
-    let failing: Vec<CheckName> = final_run
-        .reports
-        .iter()
-        .filter(|r| r.verdict == Verdict::Fail)
-        .map(|r| r.name)
-        .collect();
-    let folder = scenario::run_folder(out, &scenario.name, seed);
+    let failing: Vec<&'static str> = search
+        .run(&best_scenario)
+        .map(|result| {
+            result
+                .reports
+                .iter()
+                .filter(|r| r.verdict == Verdict::Fail)
+                .map(|r| r.name)
+                .collect()
+        })
+        .unwrap_or_else(|| vec![search.target]);
+    let folder = scenario::run_folder(out, &scenario.name, search.seed);
     std::fs::create_dir_all(&folder).map_err(|source| run::RunError::Write {
         path: folder.display().to_string(),
         source,
     })?;
-    let path = folder.join("minimal.ron");
     let file = scenario.shrunk_file(
-        seed,
+        search.seed,
         &best.faults,
         best.duration,
         best.drop,
@@ -401,63 +462,54 @@ pub fn shrink(
         &failing,
     );
     let mut header = format!(
-        "// Shrunk by faultline from `{}` seed {seed}: fails {target} with {} of {faults_before} faults.\n// {} runs; steps:\n",
+        "// Shrunk by faultline from `{}` seed {}: fails {} with {} faults.\n// {} runs; steps:\n",
         scenario.name,
+        search.seed,
+        search.target,
         best.faults.len(),
         search.runs
     );
-    for step in &steps {
+    for step in &search.steps {
         header.push_str(&format!("//   {step}\n"));
     }
     let text = format!("{header}{}\n", scenario::to_ron(&file));
+    let path = folder.join("minimal.ron");
     let draft = folder.join("minimal.ron.tmp");
     std::fs::write(&draft, &text).map_err(|source| run::RunError::Write {
         path: draft.display().to_string(),
         source,
     })?;
-    let verified = scenario::load(&draft).map(|s| {
-        run::run(
-            &s,
-            &RunOptions {
-                write: false,
-                ..RunOptions::default()
-            },
-        )
-    });
-    match verified {
-        Ok(Ok(result))
-            if result.summary.outcome_as_expected
-                && result
-                    .reports
-                    .iter()
-                    .any(|r| r.name == target && r.verdict == Verdict::Fail) =>
-        {
-            std::fs::rename(&draft, &path).map_err(|source| run::RunError::Write {
-                path: path.display().to_string(),
-                source,
-            })?;
-        }
-        other => {
+    match verify(&draft, search.registry, search.target) {
+        Ok(()) => std::fs::rename(&draft, &path).map_err(|source| run::RunError::Write {
+            path: path.display().to_string(),
+            source,
+        })?,
+        Err(reason) => {
             let _ = std::fs::remove_file(&draft);
-            let reason = match other {
-                Ok(Ok(result)) => format!("its outcome was {}", result.summary.outcome),
-                Ok(Err(error)) => error.to_string(),
-                Err(error) => error.to_string(),
-            };
             return Err(ShrinkError::NotReproduced(reason));
         }
     }
-    Ok(ShrinkResult {
-        target,
-        failing,
-        faults_before,
-        faults_after: best.faults.len(),
-        duration_before: scenario.duration,
-        duration_after: best.duration,
-        runs: search.runs,
-        steps,
-        path,
-    })
+    Ok((path, failing))
+}
+
+/// Runs the written file as a user would and checks it fails `target` as
+/// its `expect` says.
+fn verify(draft: &Path, registry: &Registry, target: &str) -> Result<(), String> {
+    let scenario = scenario::load(draft, registry).map_err(|e| e.to_string())?;
+    let options = RunOptions {
+        write: false,
+        ..RunOptions::default()
+    };
+    let result = run::run(&scenario, &options).map_err(|e| e.to_string())?;
+    let fails = result
+        .reports
+        .iter()
+        .any(|r| r.name == target && r.verdict == Verdict::Fail);
+    if result.summary.outcome_as_expected && fails {
+        Ok(())
+    } else {
+        Err(format!("its outcome was {}", result.summary.outcome))
+    }
 }
 
 fn describe_fault(scheduled: &ScheduledFault) -> String {

@@ -58,6 +58,9 @@ pub struct SeedOutcome {
     /// histograms.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metrics: BTreeMap<String, f64>,
+    /// The coverage properties that happened in this run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub covered: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -76,6 +79,10 @@ pub struct SweepReport {
     pub unexpected_seeds: Vec<u64>,
     /// Check name -> seeds in which it failed.
     pub failures_per_check: BTreeMap<String, u64>,
+    /// Every coverage property of the protocol -> seeds in which it
+    /// happened (0 says the sweep never exercised it).
+    #[serde(default)]
+    pub coverage: BTreeMap<String, u64>,
     pub stopped_early: bool,
     pub events: u64,
     pub wall_ms: f64,
@@ -89,6 +96,12 @@ pub enum SweepError {
     Threads { jobs: usize, reason: String },
     #[error("{0}")]
     Merge(String),
+    /// A seed's run needed more than a limit allows.
+    #[error("seed {seed}: {message}")]
+    Limit { seed: u64, message: String },
+    /// A seed's run broke an engine invariant (a faultline bug).
+    #[error("seed {seed}: an engine invariant broke")]
+    Internal { seed: u64 },
 }
 
 /// The seeds a sweep (or one shard of it) runs, in order.
@@ -101,15 +114,24 @@ pub fn seeds_of(options: &SweepOptions) -> Vec<u64> {
         .collect()
 }
 
-fn run_seed(scenario: &Scenario, seed: u64) -> SeedOutcome {
+/// One seed's run. A panic (a broken engine invariant, already printed) is
+/// caught here so that the sweep can name the seed.
+fn run_seed(scenario: &Scenario, seed: u64) -> Result<SeedOutcome, SweepError> {
     let options = RunOptions {
         seed: Some(seed),
         write: false,
         charts: false,
         ..RunOptions::default()
     };
-    let result = run::run(scenario, &options).expect("in-memory runs write nothing");
-    SeedOutcome {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run::run(scenario, &options)
+    }))
+    .map_err(|_| SweepError::Internal { seed })?
+    .map_err(|error| SweepError::Limit {
+        seed,
+        message: error.to_string(),
+    })?;
+    Ok(SeedOutcome {
         seed,
         outcome: result.summary.outcome.clone(),
         as_expected: result.summary.outcome_as_expected,
@@ -123,7 +145,13 @@ fn run_seed(scenario: &Scenario, seed: u64) -> SeedOutcome {
         trace_hash: result.summary.trace_hash,
         events: result.summary.events,
         metrics: result.summary.metrics,
-    }
+        covered: result
+            .coverage
+            .iter()
+            .filter(|c| c.happened)
+            .map(|c| c.name.to_string())
+            .collect(),
+    })
 }
 
 /// Shows progress: a bar on a terminal, a line every few seconds otherwise.
@@ -196,13 +224,13 @@ pub fn sweep(scenario: &Scenario, options: &SweepOptions) -> Result<SweepReport,
         let chunk = &seeds[next..(next + chunk_size).min(seeds.len())];
         next += chunk.len();
         let chunk_started = Instant::now();
-        let results: Vec<SeedOutcome> = pool.install(|| {
+        let results: Result<Vec<SeedOutcome>, SweepError> = pool.install(|| {
             chunk
                 .par_iter()
                 .map(|&seed| run_seed(scenario, seed))
                 .collect()
         });
-        outcomes.extend(results);
+        outcomes.extend(results?);
         if !options.stop_on_first {
             let per_seed = chunk_started.elapsed().as_secs_f64() / chunk.len() as f64;
             let wanted = CHUNK_WALL.as_secs_f64() / per_seed.max(1e-9);
@@ -216,12 +244,20 @@ pub fn sweep(scenario: &Scenario, options: &SweepOptions) -> Result<SweepReport,
         }
     }
     progress.finish();
+    let coverage_names: Vec<String> = scenario
+        .protocol
+        .properties()
+        .iter()
+        .filter(|p| p.kind == crate::check::PropertyKind::Coverage)
+        .map(|p| p.name.to_string())
+        .collect();
     let mut report = summarize(
         scenario.name.clone(),
         scenario.expect.to_string(),
         options,
         outcomes,
         stopped_early,
+        &coverage_names,
     );
     report.wall_ms = started.elapsed().as_secs_f64() * 1000.0;
     report.events_per_sec = if report.wall_ms > 0.0 {
@@ -238,11 +274,19 @@ fn summarize(
     options: &SweepOptions,
     outcomes: Vec<SeedOutcome>,
     stopped_early: bool,
+    coverage_names: &[String],
 ) -> SweepReport {
     let mut failures_per_check = BTreeMap::new();
+    let mut coverage: BTreeMap<String, u64> = coverage_names
+        .iter()
+        .map(|name| (name.clone(), 0))
+        .collect();
     for outcome in &outcomes {
         for check in &outcome.failed {
             *failures_per_check.entry(check.clone()).or_insert(0) += 1;
+        }
+        for name in &outcome.covered {
+            *coverage.entry(name.clone()).or_insert(0) += 1;
         }
     }
     SweepReport {
@@ -260,6 +304,7 @@ fn summarize(
             .map(|o| o.seed)
             .collect(),
         failures_per_check,
+        coverage,
         stopped_early,
         events: outcomes.iter().map(|o| o.events).sum(),
         wall_ms: 0.0,
@@ -305,7 +350,20 @@ pub fn merge(shards: Vec<SweepReport>) -> Result<SweepReport, SweepError> {
     };
     let stopped_early = shards.iter().any(|s| s.stopped_early);
     let scenario_file = shards.iter().find_map(|s| s.scenario_file.clone());
-    let mut report = summarize(scenario, expected, &options, outcomes, stopped_early);
+    let mut coverage_names: Vec<String> = shards
+        .iter()
+        .flat_map(|s| s.coverage.keys().cloned())
+        .collect();
+    coverage_names.sort();
+    coverage_names.dedup();
+    let mut report = summarize(
+        scenario,
+        expected,
+        &options,
+        outcomes,
+        stopped_early,
+        &coverage_names,
+    );
     report.scenario_file = scenario_file;
     report.wall_ms = shards.iter().map(|s| s.wall_ms).fold(0.0, f64::max);
     report.events_per_sec = shards.iter().map(|s| s.events_per_sec).sum();
@@ -333,6 +391,7 @@ pub fn describe(report: &SweepReport) -> String {
     for (check, count) in &report.failures_per_check {
         text.push_str(&format!("  {check:<20} failed in {count} seed(s)\n"));
     }
+    text.push_str(&describe_coverage(report));
     if !report.unexpected_seeds.is_empty() {
         let shown: Vec<String> = report
             .unexpected_seeds
@@ -360,5 +419,26 @@ pub fn describe(report: &SweepReport) -> String {
         report.wall_ms,
         report.events_per_sec / 1e6
     ));
+    text
+}
+
+/// Per coverage property, the share of seeds in which it happened; one that
+/// never did is called out, since the sweep then tested nothing of it.
+fn describe_coverage(report: &SweepReport) -> String {
+    let mut text = String::new();
+    for (name, seeds) in &report.coverage {
+        let share = 100.0 * *seeds as f64 / report.runs.max(1) as f64;
+        if *seeds == 0 {
+            text.push_str(&format!(
+                "  coverage {name:<18} never happened in {} seeds: this sweep did not exercise it\n",
+                report.runs
+            ));
+        } else {
+            text.push_str(&format!(
+                "  coverage {name:<18} {share:.0}% of seeds ({seeds} of {})\n",
+                report.runs
+            ));
+        }
+    }
     text
 }

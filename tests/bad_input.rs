@@ -25,7 +25,7 @@ const GOOD: &str = r#"Scenario(
 fn error_with(from: &str, to: &str) -> String {
     assert!(GOOD.contains(from), "the base scenario contains {from:?}");
     let source = GOOD.replacen(from, to, 1);
-    match scenario::parse(&source, "bad.ron") {
+    match scenario::parse(&source, "bad.ron", &faultline::protocols::registry()) {
         Ok(_) => panic!("accepted a bad scenario: {from:?} -> {to:?}"),
         Err(error) => error.to_string(),
     }
@@ -47,12 +47,17 @@ fn assert_error(from: &str, to: &str, place: &str, words: &[&str]) {
 
 #[test]
 fn the_base_scenario_is_valid() {
-    scenario::parse(GOOD, "good.ron").unwrap();
+    scenario::parse(GOOD, "good.ron", &faultline::protocols::registry()).unwrap();
 }
 
 #[test]
 fn text_that_is_not_ron() {
-    let error = scenario::parse("this is { not RON", "bad.ron").unwrap_err();
+    let error = scenario::parse(
+        "this is { not RON",
+        "bad.ron",
+        &faultline::protocols::registry(),
+    )
+    .unwrap_err();
     assert!(
         matches!(error, ScenarioError::Parse { line: 1, .. }),
         "{error}"
@@ -63,7 +68,7 @@ fn text_that_is_not_ron() {
 #[test]
 fn a_truncated_file() {
     let truncated = &GOOD[..GOOD.find("checks").unwrap()];
-    let error = scenario::parse(truncated, "bad.ron")
+    let error = scenario::parse(truncated, "bad.ron", &faultline::protocols::registry())
         .unwrap_err()
         .to_string();
     assert!(error.starts_with("bad.ron:12:"), "{error}");
@@ -116,7 +121,7 @@ fn a_node_in_two_partition_groups_unless_a_bridge() {
         &["node 1 is in groups 0 and 1", "bridge"],
     );
     let bridged = GOOD.replacen("(at: \"2s\", fault: Restart(node: 2)),", "(at: \"2s\", fault: Restart(node: 2)),\n(at: \"3s\", fault: Partition(groups: [[0, 1], [1, 2]], bridges: [1])),", 1);
-    scenario::parse(&bridged, "ok.ron").unwrap();
+    scenario::parse(&bridged, "ok.ron", &faultline::protocols::registry()).unwrap();
 }
 
 #[test]
@@ -213,7 +218,9 @@ fn an_expected_failure_of_a_check_that_does_not_run() {
             1,
         )
         .replacen("expect: Pass", "expect: Violates([Completeness])", 1);
-    let error = scenario::parse(&source, "bad.ron").unwrap_err().to_string();
+    let error = scenario::parse(&source, "bad.ron", &faultline::protocols::registry())
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("Completeness is expected to fail but is not in `checks`"),
         "{error}"
@@ -301,8 +308,8 @@ fn errors_name_what_the_user_writes_not_internal_types() {
     assert_error(
         "Crash(node: 2)",
         "Crsh(node: 2)",
-        "bad.ron:9:31",
-        &["`Crsh` in a fault", "expected one of `Partition`"],
+        "bad.ron:9:27",
+        &["`Crsh` in `fault`", "expected one of `Partition`"],
     );
 }
 
@@ -313,7 +320,7 @@ fn a_check_without_its_argument_gets_an_example() {
         "Completeness(within: \"1s\")",
         "Completeness",
         "bad.ron:12:26",
-        &["`Completeness` takes a bound: `Completeness(within: \"1s\")`"],
+        &["`Completeness` takes arguments: write it as `Completeness(within: \"1s\")`"],
     );
     let lock = GOOD
         .replace(
@@ -321,9 +328,11 @@ fn a_check_without_its_argument_gets_an_example() {
             "protocol: Lock()",
         )
         .replace("Completeness(within: \"1s\"), Accuracy", "Progress");
-    let error = scenario::parse(&lock, "bad.ron").unwrap_err().to_string();
+    let error = scenario::parse(&lock, "bad.ron", &faultline::protocols::registry())
+        .unwrap_err()
+        .to_string();
     assert!(
-        error.contains("`Progress` takes a duration, for example `Progress(\"2s\")`"),
+        error.contains("`Progress` takes arguments: write it as `Progress(\"2s\")`"),
         "{error}"
     );
 }
@@ -344,7 +353,9 @@ fn a_nemesis_kind_listed_twice_is_rejected() {
         "kinds: [Crash, Partition, Crash]",
         1,
     );
-    let error = scenario::parse(&text, "bad.ron").unwrap_err().to_string();
+    let error = scenario::parse(&text, "bad.ron", &faultline::protocols::registry())
+        .unwrap_err()
+        .to_string();
     assert!(
         error.starts_with("bad.ron:") && error.contains("nemesis.kinds[2]: Crash is listed twice"),
         "{error}"
@@ -358,7 +369,9 @@ fn a_nemesis_kind_that_can_never_happen_is_rejected() {
         "kinds: [Crash], nodes_down_max: 0",
         1,
     );
-    let error = scenario::parse(&text, "bad.ron").unwrap_err().to_string();
+    let error = scenario::parse(&text, "bad.ron", &faultline::protocols::registry())
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("nemesis.kinds[0]: Crash can never happen: nodes_down_max is 0"),
         "{error}"
@@ -371,7 +384,9 @@ fn a_nemesis_kind_that_can_never_happen_is_rejected() {
             "",
         )
         .replace("Completeness(within: \"1s\"), Accuracy", "");
-    let error = scenario::parse(&lonely, "bad.ron").unwrap_err().to_string();
+    let error = scenario::parse(&lonely, "bad.ron", &faultline::protocols::registry())
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("nemesis.kinds[1]: Partition needs at least 2 nodes"),
         "{error}"
@@ -388,7 +403,9 @@ fn a_nemesis_until_the_end_of_the_run_is_rejected() {
         "duration_max: \"1s\",\n        until: \"5s\",",
         1,
     );
-    let error = scenario::parse(&text, "bad.ron").unwrap_err().to_string();
+    let error = scenario::parse(&text, "bad.ron", &faultline::protocols::registry())
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("nemesis.until: 5.000s is not before the end of the run"),
         "{error}"

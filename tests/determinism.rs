@@ -95,7 +95,8 @@ fn a_nemesis_run_written_back_as_explicit_faults_replays_exactly() {
         "the nemesis generated faults"
     );
     let written = original.folder.unwrap().join("scenario.ron");
-    let explicit = scenario::load(&written).unwrap_or_else(|e| panic!("{e}"));
+    let explicit = scenario::load(&written, &faultline::protocols::registry())
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(explicit.nemesis.is_none());
     assert_eq!(explicit.seed, 1234);
     assert_eq!(explicit.faults, original.summary.faults);
@@ -113,11 +114,13 @@ fn memory_stays_flat_as_runs_get_longer() {
     let short = scenario::parse(
         &text.replace("duration: \"15s\"", "duration: \"12s\""),
         "short",
+        &faultline::protocols::registry(),
     )
     .unwrap();
     let long = scenario::parse(
         &text.replace("duration: \"15s\"", "duration: \"48s\""),
         "long",
+        &faultline::protocols::registry(),
     )
     .unwrap();
     let short_run = run_in_memory(&short, None);

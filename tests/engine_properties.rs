@@ -7,10 +7,10 @@
 mod common;
 
 use common::{network, raw_fault, sanitize, Chatter, ChatterTimer, Heard};
-use faultline::check::heartbeat::HeartbeatJudge;
 use faultline::check::Verdict;
 use faultline::node::NodeId;
 use faultline::protocols::heartbeat::{Heartbeat, HeartbeatVariant};
+use faultline::protocols::heartbeat::{HeartbeatCheck, HeartbeatJudge};
 use faultline::sim::fault::validate_schedule;
 use faultline::sim::{
     Fault, Latency, NetworkConfig, NodeStatus, Observer, Observers, ScheduledFault, SimDuration,
@@ -213,15 +213,32 @@ proptest! {
             duplicate: 0.01,
             fifo: false,
         };
-        let mut judge = HeartbeatJudge::new(nodes, &protocol, network.latency.bound(), Some(SimDuration::from_secs(1)), &[]);
+        let latency_max = network.latency.bound();
         let mut config = config(nodes, network, faults, seed);
         config.duration = SimDuration::from_secs(10);
+        let absent = vec![false; nodes as usize];
+        let setup = faultline::harness::RunSetup {
+            node_count: nodes,
+            seed,
+            duration: config.duration,
+            faults: &config.faults,
+            faults_end: faultline::run::faults_end(&config.faults),
+            latency_max,
+            absent: &absent,
+        };
+        let checks = [
+            HeartbeatCheck::Completeness { within: faultline::harness::HumanDuration(std::time::Duration::from_secs(1)) },
+            HeartbeatCheck::Accuracy,
+        ];
+        let mut judge = HeartbeatJudge::new(&protocol, &checks, &setup);
+        let config = config.clone();
         let mut observers = Observers::new();
         observers.push(&mut judge);
         let report = Simulation::new(protocol, config).run(&mut observers);
         drop_observers(observers);
-        let completeness = judge.completeness_report(report.end);
-        let accuracy = judge.accuracy_report(report.end);
+        let mut reports = faultline::harness::Judge::reports(&mut judge, report.end);
+        let accuracy = reports.pop().unwrap();
+        let completeness = reports.pop().unwrap();
         prop_assert_eq!(completeness.verdict, Verdict::Pass, "{}", completeness.detail);
         prop_assert_eq!(accuracy.verdict, Verdict::Pass, "{}", accuracy.detail);
     }

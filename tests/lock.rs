@@ -5,8 +5,10 @@
 mod common;
 
 use common::{load, report_of, run_in_memory, sanitize, with_variant};
-use faultline::check::lock::LockJudge;
-use faultline::check::{CheckName, Verdict};
+use faultline::check::Verdict;
+use faultline::harness::Judge;
+use faultline::protocols::lock::LockCheck;
+use faultline::protocols::lock::LockJudge;
 use faultline::protocols::lock::{Lock, LockVariant};
 use faultline::scenario::Scenario;
 use faultline::sim::{
@@ -60,14 +62,14 @@ fn the_fenced_lease_passes_every_check_under_the_nemesis() {
 #[test]
 fn fencing_rejects_the_paused_clients_stale_write() {
     let fenced = run_in_memory(&load("scenarios/lock-pause-fencing.ron"), None);
-    let mutual = report_of(&fenced, CheckName::MutualExclusion);
+    let mutual = report_of(&fenced, "MutualExclusion");
     assert!(
         mutual.detail.contains("1 rejected"),
         "the stale write was rejected: {}",
         mutual.detail
     );
     let unfenced = run_in_memory(&load("scenarios/lock-pause-lease.ron"), None);
-    let stale = report_of(&unfenced, CheckName::NoStaleWrite);
+    let stale = report_of(&unfenced, "NoStaleWrite");
     assert!(
         stale.detail.contains("accepted token 2 from client 2"),
         "{}",
@@ -78,7 +80,7 @@ fn fencing_rejects_the_paused_clients_stale_write() {
 #[test]
 fn a_lease_brings_the_lock_back_after_a_holder_crash_and_no_expiry_does_not() {
     let lease = run_in_memory(&load("scenarios/lock-holder-crash-lease.ron"), None);
-    let progress = report_of(&lease, CheckName::Progress);
+    let progress = report_of(&lease, "Progress");
     assert_eq!(progress.verdict, Verdict::Pass);
     assert!(
         progress.detail.contains("lock granted again after 0.8"),
@@ -86,7 +88,7 @@ fn a_lease_brings_the_lock_back_after_a_holder_crash_and_no_expiry_does_not() {
         progress.detail
     );
     let blocked = run_in_memory(&load("scenarios/lock-holder-crash-no-expiry.ron"), None);
-    let progress = report_of(&blocked, CheckName::Progress);
+    let progress = report_of(&blocked, "Progress");
     assert_eq!(progress.verdict, Verdict::Fail);
     assert_eq!(progress.violations[0].nodes, vec![2]);
 }
@@ -132,12 +134,13 @@ proptest! {
             pending_max: 1_000_000,
             inbox_max: 10_000,
         };
-        let mut judge = LockJudge::new(&protocol, nodes, None);
+        let hand = common::HandSetup::new(nodes, config.faults.clone());
+        let mut judge = LockJudge::new(&protocol, &[LockCheck::MutualExclusion, LockCheck::NoStaleWrite], &hand.setup());
         let mut observers = Observers::new();
         observers.push(&mut judge);
         let report = Simulation::new(protocol, config).run(&mut observers);
         drop_observers(observers);
-        for check in judge.reports(&[CheckName::MutualExclusion, CheckName::NoStaleWrite], report.end) {
+        for check in judge.reports(report.end) {
             prop_assert_eq!(check.verdict, Verdict::Pass, "{}: {}", check.name, check.detail);
         }
     }
@@ -163,7 +166,12 @@ fn judge_of(protocol: &Lock, events: Vec<(u64, Seen)>) -> Vec<faultline::check::
         network: &network,
         statuses: &statuses,
     };
-    let mut judge = LockJudge::new(protocol, 7, None);
+    let hand = common::HandSetup::new(7, Vec::new());
+    let mut judge = LockJudge::new(
+        protocol,
+        &[LockCheck::MutualExclusion, LockCheck::NoStaleWrite],
+        &hand.setup(),
+    );
     let at = |ms: u64| SimTime::from_nanos(ms * 1_000_000);
     for (ms, seen) in &events {
         let local = LocalTime::from_nanos(at(*ms).as_nanos());
@@ -203,10 +211,7 @@ fn judge_of(protocol: &Lock, events: Vec<(u64, Seen)>) -> Vec<faultline::check::
         };
         judge.observe(at(*ms), &event, &world);
     }
-    judge.reports(
-        &[CheckName::MutualExclusion, CheckName::NoStaleWrite],
-        at(4000),
-    )
+    judge.reports(at(4000))
 }
 
 fn lease_protocol(variant: LockVariant) -> Lock {

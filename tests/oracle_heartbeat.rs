@@ -71,12 +71,17 @@ fn faultline_run(
 ) -> (Vec<Value>, BTreeMap<String, bool>) {
     let text = scenario_text(file);
     let scenario = match variant {
-        None => faultline::scenario::parse(&text, file).unwrap_or_else(|e| panic!("{e}")),
+        None => faultline::scenario::parse(&text, file, &faultline::protocols::registry())
+            .unwrap_or_else(|e| panic!("{e}")),
         Some(variant) if text.contains("variant: ") && variant_is_not_last(&text) => {
             common::with_variant(file, variant)
         }
-        Some(variant) => faultline::scenario::parse(&set_variant(&text, variant), file)
-            .unwrap_or_else(|e| panic!("{e}")),
+        Some(variant) => faultline::scenario::parse(
+            &set_variant(&text, variant),
+            file,
+            &faultline::protocols::registry(),
+        )
+        .unwrap_or_else(|e| panic!("{e}")),
     };
     let seed = seed.unwrap_or_else(|| scenario_seed(&text));
     let run = common::traced_run(&scenario, seed);

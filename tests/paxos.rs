@@ -5,22 +5,16 @@
 mod common;
 
 use common::{load, repo_path, report_of, run_in_memory, sanitize, with_variant};
-use faultline::check::paxos::PaxosJudge;
-use faultline::check::{CheckName, Verdict};
-use faultline::protocols::paxos::{ClientValue, Paxos, PaxosVariant};
-use faultline::run::faults_end;
+use faultline::check::Verdict;
+use faultline::protocols::paxos::PaxosJudge;
+use faultline::protocols::paxos::{ClientValue, Paxos, PaxosCheck, PaxosVariant};
 use faultline::scenario::{self, Scenario};
 use faultline::sim::{
     Latency, NetworkConfig, Observers, SimDuration, Simulation, SimulationConfig,
 };
 use proptest::prelude::*;
 
-const SAFETY: [CheckName; 4] = [
-    CheckName::Agreement,
-    CheckName::Validity,
-    CheckName::Integrity,
-    CheckName::OneValuePerBallot,
-];
+const SAFETY: [&str; 4] = ["Agreement", "Validity", "Integrity", "OneValuePerBallot"];
 
 fn unsafe_run(scenario: &Scenario, seed: u64) -> bool {
     run_in_memory(scenario, Some(seed))
@@ -77,7 +71,7 @@ fn reuse_ballot_is_caught_within_3000_random_seeds() {
     );
     // And it is OneValuePerBallot that sees it (a learner may not diverge).
     let result = run_in_memory(&scenario, seed);
-    let check = report_of(&result, CheckName::OneValuePerBallot);
+    let check = report_of(&result, "OneValuePerBallot");
     assert_eq!(check.verdict, Verdict::Fail, "{}", check.detail);
 }
 
@@ -112,7 +106,7 @@ fn each_bug_scenario_passes_with_the_correct_variant() {
         "scenarios/paxos-bug-reuse-ballot.ron",
     ] {
         let buggy = run_in_memory(&load(file), None);
-        let agreement = report_of(&buggy, CheckName::Agreement);
+        let agreement = report_of(&buggy, "Agreement");
         assert_eq!(agreement.verdict, Verdict::Fail, "{file}");
         assert!(
             agreement.detail.contains("learned"),
@@ -135,7 +129,7 @@ fn each_bug_scenario_passes_with_the_correct_variant() {
 #[test]
 fn a_majority_loss_delays_the_decision_until_the_heal() {
     let result = run_in_memory(&load("scenarios/paxos-majority-loss.ron"), None);
-    let liveness = report_of(&result, CheckName::DecidesWithin);
+    let liveness = report_of(&result, "DecidesWithin");
     assert_eq!(liveness.verdict, Verdict::Pass);
     // Chosen only after the heal at 1.5s, under a ballot many rounds in.
     let chosen_at: f64 = liveness
@@ -160,8 +154,11 @@ fn decides_within_fails_when_no_value_is_chosen_in_time() {
     let slow = text
         .replace("round_timeout: \"100ms\"", "round_timeout: \"5s\"")
         .replace("duration: \"3s\"", "duration: \"8s\"");
-    let result = run_in_memory(&scenario::parse(&slow, "slow").unwrap(), None);
-    let liveness = report_of(&result, CheckName::DecidesWithin);
+    let result = run_in_memory(
+        &scenario::parse(&slow, "slow", &faultline::protocols::registry()).unwrap(),
+        None,
+    );
+    let liveness = report_of(&result, "DecidesWithin");
     assert_eq!(liveness.verdict, Verdict::Fail, "{}", liveness.detail);
     assert!(
         liveness.detail.contains("no value chosen within 500ms"),
@@ -169,8 +166,11 @@ fn decides_within_fails_when_no_value_is_chosen_in_time() {
         liveness.detail
     );
     let permanent = text.replace("        (at: \"1500ms\", fault: Heal),\n", "");
-    let result = run_in_memory(&scenario::parse(&permanent, "permanent").unwrap(), None);
-    let liveness = report_of(&result, CheckName::DecidesWithin);
+    let result = run_in_memory(
+        &scenario::parse(&permanent, "permanent", &faultline::protocols::registry()).unwrap(),
+        None,
+    );
+    let liveness = report_of(&result, "DecidesWithin");
     assert_eq!(liveness.verdict, Verdict::Pass);
     assert!(
         liveness.detail.contains("not judged"),
@@ -240,14 +240,20 @@ proptest! {
             pending_max: 1_000_000,
             inbox_max: 10_000,
         };
-        let mut judge = PaxosJudge::new(&protocol, Some(SimDuration::from_secs(3)), faults_end(&faults));
+        let hand = common::HandSetup::new(nodes, faults.clone());
+        let checks = [
+            PaxosCheck::Agreement,
+            PaxosCheck::Validity,
+            PaxosCheck::Integrity,
+            PaxosCheck::OneValuePerBallot,
+            PaxosCheck::DecidesWithin(faultline::harness::HumanDuration(std::time::Duration::from_secs(3))),
+        ];
+        let mut judge = PaxosJudge::new(&protocol, &checks, &hand.setup());
         let mut observers = Observers::new();
         observers.push(&mut judge);
         let report = Simulation::new(protocol, config).run(&mut observers);
         drop_observers(observers);
-        let mut names = SAFETY.to_vec();
-        names.push(CheckName::DecidesWithin);
-        for check in judge.reports(&names, report.end) {
+        for check in faultline::harness::Judge::reports(&mut judge, report.end) {
             prop_assert_eq!(check.verdict, Verdict::Pass, "{}: {}", check.name, check.detail);
         }
     }
@@ -274,7 +280,13 @@ fn judge_of(
         network: &network,
         statuses: &statuses,
     };
-    let mut judge = PaxosJudge::new(&protocol, None, SimTime::ZERO);
+    let hand = common::HandSetup::new(3, Vec::new());
+    let checks = [
+        PaxosCheck::Agreement,
+        PaxosCheck::Validity,
+        PaxosCheck::Integrity,
+    ];
+    let mut judge = PaxosJudge::new(&protocol, &checks, &hand.setup());
     for (ms, node, observation) in events {
         let at = SimTime::from_nanos(ms * 1_000_000);
         judge.observe(
@@ -289,14 +301,7 @@ fn judge_of(
             &world,
         );
     }
-    judge.reports(
-        &[
-            CheckName::Agreement,
-            CheckName::Validity,
-            CheckName::Integrity,
-        ],
-        SimTime::from_nanos(1_000_000_000),
-    )
+    faultline::harness::Judge::reports(&mut judge, SimTime::from_nanos(1_000_000_000))
 }
 
 #[test]
@@ -331,10 +336,7 @@ fn validity_catches_a_learner_that_invents_a_value() {
             },
         ),
     ]);
-    let validity = reports
-        .iter()
-        .find(|r| r.name == CheckName::Validity)
-        .unwrap();
+    let validity = reports.iter().find(|r| r.name == "Validity").unwrap();
     assert_eq!(validity.verdict, Verdict::Fail);
     assert!(
         validity.detail.contains("\"Z\"") && validity.detail.contains("node 1"),
@@ -343,7 +345,7 @@ fn validity_catches_a_learner_that_invents_a_value() {
     );
     assert!(reports
         .iter()
-        .filter(|r| r.name != CheckName::Validity)
+        .filter(|r| r.name != "Validity")
         .all(|r| r.verdict == Verdict::Pass));
 }
 
@@ -385,10 +387,7 @@ fn integrity_catches_a_learner_that_learns_twice() {
             },
         ),
     ]);
-    let integrity = reports
-        .iter()
-        .find(|r| r.name == CheckName::Integrity)
-        .unwrap();
+    let integrity = reports.iter().find(|r| r.name == "Integrity").unwrap();
     assert_eq!(integrity.verdict, Verdict::Fail);
     assert!(
         integrity.detail.contains("node 2 learned twice"),
@@ -399,7 +398,7 @@ fn integrity_catches_a_learner_that_learns_twice() {
     assert!(
         reports
             .iter()
-            .find(|r| r.name == CheckName::Agreement)
+            .find(|r| r.name == "Agreement")
             .unwrap()
             .verdict
             == Verdict::Pass

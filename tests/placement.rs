@@ -4,7 +4,7 @@
 mod common;
 
 use faultline::node::NodeId;
-use faultline::protocols::placement::{
+use faultline::protocols::hashing::placement::{
     balance, key_hash, key_name, moved_fraction, Placement, Scheme,
 };
 use proptest::prelude::*;
@@ -152,12 +152,13 @@ fn consistent_schemes_move_about_one_nth_and_modulo_moves_most() {
 }
 
 mod scenarios {
-    use faultline::check::{CheckName, Verdict};
+    use faultline::check::Verdict;
     use faultline::run::{self, RunOptions};
     use faultline::scenario;
 
     fn run_text(text: &str) -> faultline::run::RunResult {
-        let scenario = scenario::parse(text, "test").unwrap_or_else(|e| panic!("{e}"));
+        let scenario = scenario::parse(text, "test", &faultline::protocols::registry())
+            .unwrap_or_else(|e| panic!("{e}"));
         run::run(
             &scenario,
             &RunOptions {
@@ -183,7 +184,7 @@ mod scenarios {
         let converges = result
             .reports
             .iter()
-            .find(|r| r.name == CheckName::Converges)
+            .find(|r| r.name == "Converges")
             .unwrap();
         assert_eq!(converges.verdict, Verdict::Fail, "{}", converges.detail);
     }
@@ -194,7 +195,7 @@ mod scenarios {
         let converges = result
             .reports
             .iter()
-            .find(|r| r.name == CheckName::Converges)
+            .find(|r| r.name == "Converges")
             .unwrap();
         assert!(
             converges.detail.contains("peak disagreement 100.0%"),
@@ -208,6 +209,7 @@ mod scenarios {
         let scenario = scenario::load(
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("scenarios/hashing-join-leave-ring.ron"),
+            &faultline::protocols::registry(),
         )
         .unwrap();
         let faults = run::faults_for_seed(&scenario, scenario.seed);

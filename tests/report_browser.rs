@@ -357,8 +357,25 @@ fn a_sweep_report_loads_without_errors_with_a_histogram_per_figure() {
     let page = out.path().join("lock-nemesis/sweep.html");
     let loaded = open(&browser, &page);
     loaded.assert_clean(&page);
-    // Events per seed and lock_availability.
-    assert_eq!(loaded.number("data-probe-histograms"), 2);
+    // Events per seed, and each of the lock's figures (lock_availability,
+    // grants, writes accepted).
+    let sweep: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("lock-nemesis/sweep.json")).unwrap(),
+    )
+    .unwrap();
+    let mut figures: Vec<&String> = sweep["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|o| o["metrics"].as_object().unwrap().keys())
+        .collect();
+    figures.sort();
+    figures.dedup();
+    assert!(figures.contains(&&"lock_availability".to_string()));
+    assert_eq!(
+        loaded.number("data-probe-histograms"),
+        1 + figures.len() as u64
+    );
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains(&format!("faultline shrink {} --seed", file.display())));
     screenshot(&browser, &page, "sweep.png", 1400);

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{load, report_of, run_in_memory, scenario_files};
-use faultline::check::{CheckName, Verdict};
+use faultline::check::Verdict;
 
 /// (scenario file, trace hash with its own seed).
 const GOLDEN: &[(&str, &str)] = &[
@@ -190,7 +190,8 @@ fn every_scenario_gives_its_declared_outcome() {
     assert!(files.len() >= 3);
     let mut wrong = Vec::new();
     for file in &files {
-        let scenario = faultline::scenario::load(file).unwrap_or_else(|e| panic!("{e}"));
+        let scenario = faultline::scenario::load(file, &faultline::protocols::registry())
+            .unwrap_or_else(|e| panic!("{e}"));
         let result = run_in_memory(&scenario, None);
         assert!(
             result.summary.messages.balances(),
@@ -240,14 +241,19 @@ fn trace_hashes_are_pinned() {
 fn run_edited(file: &str, from: &str, to: &str) -> faultline::run::RunResult {
     let text = std::fs::read_to_string(common::repo_path(file)).unwrap();
     assert!(text.contains(from), "{file} has no {from:?}");
-    let edited = faultline::scenario::parse(&text.replace(from, to), file).unwrap();
+    let edited = faultline::scenario::parse(
+        &text.replace(from, to),
+        file,
+        &faultline::protocols::registry(),
+    )
+    .unwrap();
     run_in_memory(&edited, None)
 }
 
 #[test]
 fn a_timeout_shorter_than_the_worst_latency_shows_false_suspicions() {
     let result = run_in_memory(&load("scenarios/heartbeat-slow-network.ron"), None);
-    let accuracy = report_of(&result, CheckName::Accuracy);
+    let accuracy = report_of(&result, "Accuracy");
     assert_eq!(accuracy.verdict, Verdict::Fail);
     assert!(
         accuracy.detail.contains("no fault explains it"),
@@ -271,7 +277,7 @@ fn a_timeout_shorter_than_the_worst_latency_shows_false_suspicions() {
 #[test]
 fn completeness_catches_a_detector_that_never_suspects() {
     let result = run_in_memory(&load("scenarios/heartbeat-bug-never-suspect.ron"), None);
-    let completeness = report_of(&result, CheckName::Completeness);
+    let completeness = report_of(&result, "Completeness");
     assert_eq!(completeness.verdict, Verdict::Fail);
     let named: Vec<&[u32]> = completeness
         .violations
@@ -297,7 +303,7 @@ fn completeness_catches_a_detector_that_never_suspects() {
 #[test]
 fn accuracy_catches_a_detector_that_never_trusts_again() {
     let result = run_in_memory(&load("scenarios/heartbeat-bug-never-trust.ron"), None);
-    let accuracy = report_of(&result, CheckName::Accuracy);
+    let accuracy = report_of(&result, "Accuracy");
     assert_eq!(accuracy.verdict, Verdict::Fail);
     assert!(
         accuracy.detail.contains("became reachable again"),
@@ -317,7 +323,7 @@ fn accuracy_catches_a_detector_that_never_trusts_again() {
 #[test]
 fn a_pause_is_reported_as_the_cause_of_false_suspicions() {
     let result = run_in_memory(&load("scenarios/heartbeat-pause.ron"), None);
-    let accuracy = report_of(&result, CheckName::Accuracy);
+    let accuracy = report_of(&result, "Accuracy");
     assert!(
         accuracy.detail.contains("node 0 was paused"),
         "{}",
@@ -479,7 +485,7 @@ fn a_run_writes_its_whole_folder_and_no_temporary_files() {
 #[test]
 fn a_stale_heartbeat_after_the_deadline_is_caught_and_the_correct_detector_ignores_it() {
     let result = run_in_memory(&load("scenarios/heartbeat-bug-no-sequence.ron"), None);
-    let completeness = report_of(&result, CheckName::Completeness);
+    let completeness = report_of(&result, "Completeness");
     assert_eq!(completeness.verdict, Verdict::Fail);
     assert!(
         completeness.violations[0]
@@ -520,7 +526,7 @@ fn a_re_grant_without_renewal_is_two_holders_and_the_renewing_lease_is_safe() {
         fixed.reports
     );
     let bug = run_in_memory(&load("scenarios/lock-bug-stale-regrant.ron"), None);
-    let exclusion = report_of(&bug, CheckName::MutualExclusion);
+    let exclusion = report_of(&bug, "MutualExclusion");
     assert_eq!(exclusion.verdict, Verdict::Fail);
     assert!(
         exclusion.violations[0]
@@ -535,7 +541,7 @@ fn a_re_grant_without_renewal_is_two_holders_and_the_renewing_lease_is_safe() {
 #[test]
 fn two_values_chosen_fail_agreement_even_when_the_learners_agree() {
     let result = run_in_memory(&load("scenarios/paxos-bug-two-values-chosen.ron"), None);
-    let agreement = report_of(&result, CheckName::Agreement);
+    let agreement = report_of(&result, "Agreement");
     assert_eq!(agreement.verdict, Verdict::Fail);
     assert_eq!(agreement.violations.len(), 1, "{}", agreement.detail);
     assert!(agreement.violations[0]

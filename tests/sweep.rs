@@ -93,8 +93,14 @@ fn shrinks_a_failure(file: &str, variant: &str, search_limit: u64) {
         })
         .unwrap_or_else(|| panic!("{variant} fails no seed below {search_limit}"));
     let out = tempfile::tempdir().unwrap();
-    let result = shrink(&scenario, seed, out.path(), RUNS_MAX_DEFAULT)
-        .unwrap_or_else(|e| panic!("{variant}: {e}"));
+    let result = shrink(
+        &scenario,
+        &common::registry(),
+        seed,
+        out.path(),
+        RUNS_MAX_DEFAULT,
+    )
+    .unwrap_or_else(|e| panic!("{variant}: {e}"));
     assert!(
         result.runs <= RUNS_MAX_DEFAULT + 2,
         "{variant}: {} runs",
@@ -105,7 +111,7 @@ fn shrinks_a_failure(file: &str, variant: &str, search_limit: u64) {
             || result.duration_after < result.duration_before,
         "{variant}: nothing was shrunk"
     );
-    let minimal = scenario::load(&result.path)
+    let minimal = scenario::load(&result.path, &faultline::protocols::registry())
         .unwrap_or_else(|e| panic!("{variant}: the minimal file does not load: {e}"));
     assert!(minimal.nemesis.is_none());
     let rerun = run_in_memory(&minimal, None);
@@ -145,9 +151,15 @@ fn shrinking_lock_bug_variants_keeps_the_failure() {
 #[test]
 fn shrinking_a_passing_seed_is_refused() {
     let out = tempfile::tempdir().unwrap();
-    let error = shrink(&load("scenarios/paxos-happy-path.ron"), 1, out.path(), 50)
-        .err()
-        .expect("nothing to shrink");
+    let error = shrink(
+        &load("scenarios/paxos-happy-path.ron"),
+        &common::registry(),
+        1,
+        out.path(),
+        50,
+    )
+    .err()
+    .expect("nothing to shrink");
     assert!(error.to_string().contains("fails no check"), "{error}");
 }
 
@@ -168,7 +180,7 @@ fn replay_of_an_unchanged_run_is_identical() {
     let out = tempfile::tempdir().unwrap();
     let folder = recorded_run(out.path());
     assert!(matches!(
-        replay(&folder).unwrap(),
+        replay(&folder, &common::registry()).unwrap(),
         ReplayVerdict::Identical { .. }
     ));
 }
@@ -198,7 +210,7 @@ fn replay_names_the_first_event_where_the_traces_diverge() {
     let mut json: serde_json::Value = serde_json::from_str(&summary).unwrap();
     json["trace_hash"] = serde_json::Value::String("0".repeat(32));
     std::fs::write(&summary_path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
-    match replay(&folder).unwrap() {
+    match replay(&folder, &common::registry()).unwrap() {
         ReplayVerdict::Diverged {
             line,
             recorded,

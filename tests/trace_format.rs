@@ -319,7 +319,7 @@ fn every_trace_line_matches_the_documented_format() {
     let mut runs: Vec<(String, Scenario, Option<u64>)> = Vec::new();
     for path in scenario_files() {
         let source = std::fs::read_to_string(&path).unwrap();
-        let scenario = scenario::load(&path).unwrap();
+        let scenario = scenario::load(&path, &faultline::protocols::registry()).unwrap();
         let seeds: Vec<Option<u64>> = if scenario.nemesis.is_some() {
             vec![None, Some(1), Some(2), Some(3)]
         } else {
@@ -329,7 +329,12 @@ fn every_trace_line_matches_the_documented_format() {
             runs.push((protocol_of(&source), scenario.clone(), seed));
         }
     }
-    let every_fault = scenario::parse(EVERY_FAULT, "every-fault").unwrap();
+    let every_fault = scenario::parse(
+        EVERY_FAULT,
+        "every-fault",
+        &faultline::protocols::registry(),
+    )
+    .unwrap();
     runs.push(("Heartbeat".to_string(), every_fault, None));
     let mut seen = Seen::default();
     let mut problems = Vec::new();

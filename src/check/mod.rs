@@ -3,93 +3,58 @@
 //! back into the trace, and the violations with their simulated times (which
 //! the charts mark in red).
 
-pub mod hashing;
-pub mod heartbeat;
-pub mod lock;
-pub mod paxos;
-
 use crate::node::NodeId;
-use crate::sim::time::{SimDuration, SimTime};
+use crate::sim::time::SimTime;
 use serde::Serialize;
 use std::fmt;
 
-/// The checks a scenario can ask for, with their parameters.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub enum CheckSpec {
-    /// Heartbeat: every crash is suspected by every correct peer within the bound.
-    Completeness { within: SimDuration },
-    /// Heartbeat: no node that is up and reachable is suspected.
-    Accuracy,
-    /// Paxos: no two nodes learn different values.
-    Agreement,
-    /// Paxos: a learned value was proposed by a client.
-    Validity,
-    /// Paxos: a node learns at most once.
-    Integrity,
-    /// Paxos: no two acceptors accept different values under one ballot
-    /// (the `OneValuePerBallot` invariant of Lamport's Voting specification).
-    OneValuePerBallot,
-    /// Lock: the resource never accepts a write from a client whose holding
-    /// interval overlaps that of a client whose write it accepted before.
-    MutualExclusion,
-    /// Lock: no accepted write carries an older token than one accepted
-    /// before, nor (without fencing) a lease the server had expired.
-    NoStaleWrite,
-    /// Lock: after a holder crashes, someone else gets the lock in time.
-    Progress { within: SimDuration },
-    /// Hashing: the busiest node holds at most this multiple of the mean.
-    Balance { max_over_mean: f64 },
-    /// Hashing: a join or leave moves at most this fraction of keys.
-    Movement { max_fraction: f64 },
-    /// Hashing: membership views agree again within the bound after faults.
-    Converges { within: SimDuration },
-    /// Paxos: once faults stop with a quorum and a proposer connected, a value
-    /// is chosen within the bound.
-    DecidesWithin { within: SimDuration },
+/// What kind of property a check is, in the manner of stateright's
+/// `Expectation`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PropertyKind {
+    /// Always: no moment of the run may break it (a violation is a moment).
+    Safety,
+    /// Eventually: it must come true, within a bound the check states.
+    Liveness,
+    /// Sometimes: the run did what makes it interesting (the lock was
+    /// contended, proposers duelled). Reported as coverage on every run; a
+    /// scenario that lists it fails when it did not happen.
+    Coverage,
 }
 
-/// Check names, as used in `expect: Violates([...])`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum CheckName {
-    Completeness,
-    Accuracy,
-    Agreement,
-    Validity,
-    Integrity,
-    OneValuePerBallot,
-    DecidesWithin,
-    MutualExclusion,
-    NoStaleWrite,
-    Progress,
-    Balance,
-    Movement,
-    Converges,
-}
-
-impl CheckSpec {
-    pub fn name(&self) -> CheckName {
-        match self {
-            CheckSpec::Completeness { .. } => CheckName::Completeness,
-            CheckSpec::Accuracy => CheckName::Accuracy,
-            CheckSpec::Agreement => CheckName::Agreement,
-            CheckSpec::Validity => CheckName::Validity,
-            CheckSpec::Integrity => CheckName::Integrity,
-            CheckSpec::OneValuePerBallot => CheckName::OneValuePerBallot,
-            CheckSpec::MutualExclusion => CheckName::MutualExclusion,
-            CheckSpec::NoStaleWrite => CheckName::NoStaleWrite,
-            CheckSpec::Progress { .. } => CheckName::Progress,
-            CheckSpec::Balance { .. } => CheckName::Balance,
-            CheckSpec::Movement { .. } => CheckName::Movement,
-            CheckSpec::Converges { .. } => CheckName::Converges,
-            CheckSpec::DecidesWithin { .. } => CheckName::DecidesWithin,
-        }
-    }
-}
-
-impl fmt::Display for CheckName {
+impl fmt::Display for PropertyKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
+        f.write_str(match self {
+            PropertyKind::Safety => "safety",
+            PropertyKind::Liveness => "liveness",
+            PropertyKind::Coverage => "coverage",
+        })
     }
+}
+
+/// A property a protocol offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Property {
+    /// As written in `checks: [...]` and `expect: Violates([...])`.
+    pub name: &'static str,
+    /// Always, eventually or sometimes.
+    pub kind: PropertyKind,
+    /// One line on what it means.
+    pub summary: &'static str,
+    /// How it is written when it takes arguments (`Progress("2s")`), else "".
+    pub example: &'static str,
+}
+
+/// Whether a coverage property happened in a run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Coverage {
+    /// The property's name.
+    pub name: &'static str,
+    /// Whether the run did it.
+    pub happened: bool,
+    /// When, or how often, in words.
+    pub detail: String,
 }
 
 /// The outcome a scenario declares.
@@ -98,11 +63,12 @@ pub enum Expectation {
     /// Every check passes.
     Pass,
     /// Exactly these checks fail; the others pass.
-    Violates(Vec<CheckName>),
+    Violates(Vec<&'static str>),
 }
 
 impl Expectation {
-    pub fn expects_failure_of(&self, name: CheckName) -> bool {
+    /// Whether `name` is expected to fail.
+    pub fn expects_failure_of(&self, name: &str) -> bool {
         match self {
             Expectation::Pass => false,
             Expectation::Violates(names) => names.contains(&name),
@@ -114,10 +80,7 @@ impl fmt::Display for Expectation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Expectation::Pass => write!(f, "Pass"),
-            Expectation::Violates(names) => {
-                let names: Vec<String> = names.iter().map(ToString::to_string).collect();
-                write!(f, "Violates([{}])", names.join(", "))
-            }
+            Expectation::Violates(names) => write!(f, "Violates([{}])", names.join(", ")),
         }
     }
 }
@@ -137,9 +100,14 @@ pub struct Violation {
     pub message: String,
 }
 
+/// A check's verdict on a run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CheckReport {
-    pub name: CheckName,
+    /// The property's name.
+    pub name: &'static str,
+    /// Safety, liveness or coverage.
+    pub kind: PropertyKind,
+    /// Pass or fail.
     pub verdict: Verdict,
     pub detail: String,
     pub violations: Vec<Violation>,
@@ -147,7 +115,12 @@ pub struct CheckReport {
 
 impl CheckReport {
     /// A report that passes when there is no violation.
-    pub fn new(name: CheckName, detail: String, violations: Vec<Violation>) -> Self {
+    pub fn new(
+        name: &'static str,
+        kind: PropertyKind,
+        detail: String,
+        violations: Vec<Violation>,
+    ) -> Self {
         let verdict = if violations.is_empty() {
             Verdict::Pass
         } else {
@@ -155,6 +128,7 @@ impl CheckReport {
         };
         CheckReport {
             name,
+            kind,
             verdict,
             detail,
             violations,
@@ -164,7 +138,12 @@ impl CheckReport {
 
 /// A report whose detail ends with its first ten violations, so a failing
 /// check names the nodes and times to look for in the trace.
-pub fn report(name: CheckName, mut detail: String, violations: Vec<Violation>) -> CheckReport {
+pub fn report(
+    name: &'static str,
+    kind: PropertyKind,
+    mut detail: String,
+    violations: Vec<Violation>,
+) -> CheckReport {
     use std::fmt::Write;
     for violation in violations.iter().take(10) {
         if !detail.is_empty() {
@@ -179,5 +158,5 @@ pub fn report(name: CheckName, mut detail: String, violations: Vec<Violation>) -
     if violations.len() > 10 {
         let _ = write!(detail, "; and {} more", violations.len() - 10);
     }
-    CheckReport::new(name, detail, violations)
+    CheckReport::new(name, kind, detail, violations)
 }

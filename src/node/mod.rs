@@ -12,9 +12,9 @@ pub mod rng;
 pub mod time;
 
 use rng::RngStream;
-use time::{LocalTime, SimDuration};
 use serde::Serialize;
 use std::fmt::Debug;
+use time::{LocalTime, SimDuration};
 
 /// Nodes are numbered `0..node_count`.
 pub type NodeId = u32;

@@ -4,39 +4,107 @@
 //! Text is drawn with DejaVu Sans embedded in the binary (plotters' `ab_glyph`
 //! feature), so charts render identically on a machine with no fonts at all.
 
-mod hashing;
+mod figure;
 mod timeline;
 
 use crate::check::Violation;
 use crate::node::NodeId;
 use crate::sim::SimTime;
 
-pub use hashing::{hashing_png, hashing_svg};
+pub use figure::{
+    figure_png, figure_svg, BarGridPanel, BarGroup, CountsPanel, Figure, FigureRow, GroupsPanel,
+    Panel, RingPanel, StepsPanel,
+};
 pub use timeline::{timeline_png, timeline_svg};
 
-/// (scheme label, keys per node, coefficient of variation)
-pub type SchemeLoad = (String, Vec<(NodeId, u64)>, f64);
-/// (membership change, [(scheme label, fraction of keys moved)], ideal fraction)
-pub type ChangeMoves = (String, Vec<(String, f64)>, f64);
+/// A chart: the timeline (with a protocol's marks), or a figure of panels.
+#[derive(Clone, Debug)]
+pub enum Chart {
+    /// Lanes per node across simulated time.
+    Timeline(Box<TimelineData>),
+    /// Panels in rows.
+    Figure(Figure),
+}
 
-/// Everything the consistent-hashing chart shows.
-#[derive(Clone, Debug, Default)]
-pub struct HashingChartData {
-    pub title: String,
-    pub subtitle: String,
-    pub end: SimTime,
-    /// (time, fraction of sampled keys whose owner the up views disagree on)
-    pub disagreement: Vec<(SimTime, f64)>,
-    pub partitions: Vec<PartitionSpan>,
-    /// When the last fault ended.
-    pub faults_end: SimTime,
-    /// When requests were misrouted, and when never-served requests were sent.
-    pub misrouted: Vec<SimTime>,
-    pub failed: Vec<SimTime>,
-    pub loads: Vec<SchemeLoad>,
-    pub moves: Vec<ChangeMoves>,
-    /// The ring's points (position, owner), if the scheme is a ring.
-    pub ring: Vec<(u64, NodeId)>,
+impl Chart {
+    /// The chart as SVG text.
+    pub fn svg(&self) -> String {
+        match self {
+            Chart::Timeline(data) => timeline_svg(data),
+            Chart::Figure(figure) => figure_svg(figure),
+        }
+    }
+
+    /// The chart as PNG bytes.
+    pub fn png(&self) -> Vec<u8> {
+        match self {
+            Chart::Timeline(data) => timeline_png(data),
+            Chart::Figure(figure) => figure_png(figure),
+        }
+    }
+
+    /// Sets the header's two lines.
+    pub fn set_header(&mut self, title: String, subtitle: String) {
+        match self {
+            Chart::Timeline(data) => {
+                data.title = title;
+                data.subtitle = subtitle;
+            }
+            Chart::Figure(figure) => {
+                figure.title = title;
+                figure.subtitle = subtitle;
+            }
+        }
+    }
+}
+
+/// The colour of a bar series, by meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeriesColor {
+    /// Something went wrong (red).
+    Bad,
+    /// Something to look at (orange).
+    Warning,
+    /// Neutral (blue).
+    Plain,
+    /// As it should be (green).
+    Good,
+}
+
+/// A colour in a legend, by meaning; the timeline picks the shade.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LegendColor {
+    /// The colour of mark group `n` (a ballot's proposer, a token).
+    Group(u32),
+    /// Success, chosen, accepted (green).
+    Success,
+    /// Refused, rejected (orange).
+    Refusal,
+    /// Unsafe, a mistake, a violation (red).
+    Unsafe,
+    /// A peer span that was expected (grey).
+    Explained,
+    /// Black.
+    Plain,
+}
+
+/// One entry a protocol adds to the timeline's legend.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LegendEntry {
+    /// The swatch.
+    pub color: LegendColor,
+    /// The words, with a shape character first where marks have one.
+    pub label: String,
+}
+
+impl LegendEntry {
+    /// An entry.
+    pub fn new(color: LegendColor, label: impl Into<String>) -> Self {
+        LegendEntry {
+            color,
+            label: label.into(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -61,8 +129,8 @@ pub struct LinkSpan {
     pub end: SimTime,
 }
 
-/// A span during which `node` held a view of `peer` (for the heartbeat
-/// detector: suspected it), right or wrong.
+/// A span during which `node` held a view of `peer` (a failure detector's
+/// suspicion), right or wrong.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PeerSpan {
     pub node: NodeId,
@@ -77,13 +145,13 @@ pub struct PeerSpan {
 pub enum MarkKind {
     /// A request arrived from outside (a client value).
     Input,
-    /// A leader-like step begins (Paxos: prepare).
+    /// A leader-like step begins (a round starts).
     Start,
     /// A vote or promise.
     Vote,
-    /// A proposal (Paxos: accept request sent).
+    /// A proposal is sent.
     Propose,
-    /// An acceptance (Paxos: accepted).
+    /// A proposal is accepted.
     Accept,
     /// A decision learned.
     Decide,
@@ -95,7 +163,7 @@ pub enum MarkKind {
     Unsafe,
 }
 
-/// A labelled, coloured interval on a node's mark row (a lock holding, a
+/// A labelled, coloured interval on a node's mark row (a holding, a
 /// server's grant), coloured by `group`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MarkSpan {
@@ -106,7 +174,7 @@ pub struct MarkSpan {
     pub label: String,
 }
 
-/// A protocol event on a node's lane. `group` picks the colour (Paxos: the
+/// A protocol event on a node's lane. `group` picks the colour (say, the
 /// ballot's proposer, so dueling proposers show as interleaved colours) and
 /// `label` is written next to marks that carry one.
 #[derive(Clone, Debug, PartialEq)]
@@ -121,9 +189,10 @@ pub struct Mark {
 /// Everything the timeline chart shows.
 #[derive(Clone, Debug, Default)]
 pub struct TimelineData {
+    /// After the heading: the scenario and seed.
     pub title: String,
-    /// What the chart is ("timeline", "paxos"), for its heading.
-    pub kind: String,
+    /// What the chart is ("Timeline", or the protocol's name), first in the header.
+    pub heading: String,
     /// One line under the title: the verdicts and the expectation.
     pub subtitle: String,
     pub node_count: u32,
@@ -148,6 +217,20 @@ pub struct TimelineData {
     pub spans: Vec<MarkSpan>,
     /// Lane names instead of "node N", if given (one per node).
     pub lane_names: Vec<String>,
+    /// What a peer span means, as a verb: the rows read "<verb> <peer>?".
+    pub peer_verb: String,
+    /// The protocol's legend entries, after the timeline's own.
+    pub legend: Vec<LegendEntry>,
+}
+
+impl TimelineData {
+    /// Draws only up to a little after `busy_until` (a tenth more, and 20ms),
+    /// never past the end: zooms in on where a protocol acted.
+    pub fn zoom_to(&mut self, busy_until: SimTime) {
+        let margin = crate::sim::SimDuration::from_nanos(busy_until.as_nanos() / 10)
+            .saturating_add(crate::sim::SimDuration::from_millis(20));
+        self.view_end = Some(busy_until.after(margin).min(self.end));
+    }
 }
 
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");

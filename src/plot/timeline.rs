@@ -3,13 +3,14 @@
 //! Each lane has a status row (grey while up, black while crashed, orange while
 //! paused, purple/brown bars for cut/degraded outgoing links, triangles where
 //! its clock changed) and, for small clusters, one thin row per peer showing
-//! when this node suspected that peer (grey: explained, red: a mistake) above
+//! when this node held a view of that peer, such as a suspicion (grey:
+//! explained, red: a mistake) above
 //! a hairline of ground truth (black: the peer was crashed, orange: paused,
 //! blue: the link from the peer was down). Behind the lane, partition periods
 //! are bands coloured by group; a bridge node's band shows each of its groups.
 //! Check violations are red crosses at the time they happened.
 
-use super::{register_font, MarkKind, TimelineData};
+use super::{register_font, LegendColor, MarkKind, TimelineData};
 use crate::node::NodeId;
 use crate::sim::SimTime;
 use plotters::coord::Shift;
@@ -26,7 +27,7 @@ const PEER_HEIGHT: f64 = 0.55;
 const LANE_GAP: f64 = 0.7;
 const HEADER_HEIGHT: u32 = 62;
 const MARK_HEIGHT: f64 = 1.4;
-/// Colours for mark groups (Paxos: the ballot's proposer).
+/// Colours for mark groups (a ballot's proposer, a token).
 const GROUP_MARK_COLORS: [RGBColor; 7] = [
     RGBColor(31, 119, 180),
     RGBColor(230, 120, 0),
@@ -151,10 +152,10 @@ fn draw<DB: DrawingBackend>(
         &header_area,
         &format!(
             "{} — {}",
-            match data.kind.as_str() {
-                "paxos" => "Paxos",
-                "lock" => "Lock service",
-                _ => "Timeline",
+            if data.heading.is_empty() {
+                "Timeline"
+            } else {
+                &data.heading
             },
             data.title
         ),
@@ -391,7 +392,7 @@ fn draw<DB: DrawingBackend>(
                 let (bottom, top) = layout.peer_row(node, peer);
                 let (x, y) = chart.backend_coord(&(0.0, (bottom + top) / 2.0));
                 root.draw(&Text::new(
-                    format!("suspects {peer}?"),
+                    format!("{} {peer}?", data.peer_verb),
                     (x - 10, y),
                     ("sans-serif", 10)
                         .into_font()
@@ -690,51 +691,14 @@ fn draw_legend<DB: DrawingBackend>(
     if !data.clock_changes.is_empty() {
         entries.push((CLOCK, "▲ clock drift/jump".into()));
     }
-    if !data.peer_spans.is_empty() {
-        entries.push((EXPLAINED, "suspected (explained)".into()));
-        entries.push((MISTAKE, "false suspicion / violation ✕".into()));
-        if layout.peer_rows {
-            entries.push((LINK_DOWN, "truth: link from peer down".into()));
-        }
-    } else if !data.violations.is_empty() {
+    if layout.peer_rows {
+        entries.push((LINK_DOWN, "truth: link from peer down".into()));
+    }
+    if !data.violations.is_empty() {
         entries.push((MISTAKE, "violation ✕".into()));
     }
-    let paxos_marks = data.marks.iter().any(|m| {
-        matches!(
-            m.kind,
-            MarkKind::Start | MarkKind::Propose | MarkKind::Decide
-        )
-    });
-    if paxos_marks {
-        entries.push((BLACK, "○ client value".into()));
-        entries.push((GROUP_MARK_COLORS[0], "▲ prepare P<round>.<proposer>".into()));
-        entries.push((GROUP_MARK_COLORS[0], "• promise".into()));
-        entries.push((
-            GROUP_MARK_COLORS[0],
-            "■ accept request A<ballot> value".into(),
-        ));
-        entries.push((GROUP_MARK_COLORS[0], "● accepted".into()));
-        entries.push((CHOSEN, "◆ learned, | chosen".into()));
-        entries.push((
-            GROUP_MARK_COLORS[1],
-            "mark colour = ballot's proposer".into(),
-        ));
-    }
-    if !data.spans.is_empty() {
-        entries.push((
-            GROUP_MARK_COLORS[0],
-            "bars: holding / granted, colour = token".into(),
-        ));
-    }
-    if data.marks.iter().any(|m| {
-        matches!(
-            m.kind,
-            MarkKind::Success | MarkKind::Refusal | MarkKind::Unsafe
-        )
-    }) {
-        entries.push((CHOSEN, "● write accepted".into()));
-        entries.push((PAUSED, "■ write rejected (stale token)".into()));
-        entries.push((MISTAKE, "● write accepted although unsafe".into()));
+    for entry in &data.legend {
+        entries.push((legend_color(entry.color), entry.label.clone()));
     }
     let (mut x, mut y) = (20i32, 12i32);
     for (color, label) in entries {
@@ -755,4 +719,15 @@ fn draw_legend<DB: DrawingBackend>(
         x += width;
     }
     Ok(())
+}
+
+fn legend_color(color: LegendColor) -> RGBColor {
+    match color {
+        LegendColor::Group(group) => GROUP_MARK_COLORS[group as usize % GROUP_MARK_COLORS.len()],
+        LegendColor::Success => CHOSEN,
+        LegendColor::Refusal => PAUSED,
+        LegendColor::Unsafe => MISTAKE,
+        LegendColor::Explained => EXPLAINED,
+        LegendColor::Plain => BLACK,
+    }
 }

@@ -1,13 +1,11 @@
 //! Records what the timeline chart shows: crash and pause intervals,
 //! partitions, cut and degraded links, clock changes.
 
-use crate::check::heartbeat::SuspicionInterval;
-use crate::check::paxos::ballot_name;
 use crate::node::{NodeId, Protocol};
-use crate::plot::{LinkSpan, Mark, MarkKind, NodeSpan, PartitionSpan, PeerSpan, TimelineData};
-use crate::protocols::paxos::{Paxos, PaxosObservation};
+use crate::plot::{LinkSpan, NodeSpan, PartitionSpan, TimelineData};
 use crate::sim::{Observer, SimTime, TraceEvent, WorldView};
 
+/// Watches a run for what the timeline shows, for any protocol.
 pub struct TimelineRecorder {
     data: TimelineData,
     crashed_since: Vec<Option<SimTime>>,
@@ -18,31 +16,27 @@ pub struct TimelineRecorder {
 }
 
 impl TimelineRecorder {
-    pub fn new(node_count: u32) -> Self {
+    /// A recorder for `node_count` nodes, all up (`absent` ones down from the start).
+    pub fn new(node_count: u32, absent: &[bool]) -> Self {
         TimelineRecorder {
             data: TimelineData {
                 node_count,
                 ..TimelineData::default()
             },
-            crashed_since: vec![None; node_count as usize],
+            crashed_since: (0..node_count as usize)
+                .map(|node| {
+                    absent
+                        .get(node)
+                        .copied()
+                        .unwrap_or(false)
+                        .then_some(SimTime::ZERO)
+                })
+                .collect(),
             paused_since: vec![None; node_count as usize],
             partition_since: None,
             cut_since: Vec::new(),
             degraded_since: Vec::new(),
         }
-    }
-
-    pub fn set_suspicions(&mut self, intervals: &[SuspicionInterval]) {
-        self.data.peer_spans = intervals
-            .iter()
-            .map(|i| PeerSpan {
-                node: i.observer,
-                peer: i.suspect,
-                start: i.start,
-                end: i.end,
-                mistake: i.mistake,
-            })
-            .collect();
     }
 
     fn end_partition(&mut self, now: SimTime) {
@@ -101,7 +95,7 @@ impl TimelineRecorder {
 impl<P: Protocol> Observer<P> for TimelineRecorder {
     fn observe(&mut self, now: SimTime, event: &TraceEvent<'_, P>, _world: &WorldView<'_>) {
         match *event {
-            TraceEvent::Crash { node } => {
+            TraceEvent::Crash { node } | TraceEvent::Leave { node } => {
                 if let Some(start) = self.paused_since[node as usize].take() {
                     self.data.paused.push(NodeSpan {
                         node,
@@ -111,7 +105,7 @@ impl<P: Protocol> Observer<P> for TimelineRecorder {
                 }
                 self.crashed_since[node as usize] = Some(now);
             }
-            TraceEvent::Restart { node } => {
+            TraceEvent::Restart { node } | TraceEvent::Join { node } => {
                 if let Some(start) = self.crashed_since[node as usize].take() {
                     self.data.crashed.push(NodeSpan {
                         node,
@@ -175,52 +169,5 @@ impl<P: Protocol> Observer<P> for TimelineRecorder {
             }
             _ => {}
         }
-    }
-}
-
-/// Paxos steps as chart marks, coloured by the ballot's proposer.
-#[derive(Default)]
-pub struct PaxosMarks {
-    pub marks: Vec<Mark>,
-}
-
-impl Observer<Paxos> for PaxosMarks {
-    fn observe(&mut self, now: SimTime, event: &TraceEvent<'_, Paxos>, _world: &WorldView<'_>) {
-        let TraceEvent::Observe {
-            node, observation, ..
-        } = event
-        else {
-            return;
-        };
-        let (kind, ballot, label) = match observation {
-            PaxosObservation::ClientValue { value } => (MarkKind::Input, None, value.to_string()),
-            PaxosObservation::Prepare { ballot } => (
-                MarkKind::Start,
-                Some(*ballot),
-                format!("P{}", ballot_name(*ballot)),
-            ),
-            PaxosObservation::Promise { ballot } => (MarkKind::Vote, Some(*ballot), String::new()),
-            PaxosObservation::Propose { ballot, value } => (
-                MarkKind::Propose,
-                Some(*ballot),
-                format!("A{} {value}", ballot_name(*ballot)),
-            ),
-            PaxosObservation::Accept { ballot, .. } => {
-                (MarkKind::Accept, Some(*ballot), String::new())
-            }
-            PaxosObservation::Learn { ballot, value } => (
-                MarkKind::Decide,
-                Some(*ballot),
-                format!("{value} @{}", ballot_name(*ballot)),
-            ),
-        };
-        let group = ballot.map_or(*node, |b| b.proposer);
-        self.marks.push(Mark {
-            node: *node,
-            time: now,
-            kind,
-            group,
-            label,
-        });
     }
 }

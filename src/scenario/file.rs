@@ -2,39 +2,19 @@
 //! (unknown fields are errors) and are not used by the engine: `validate`
 //! turns them into a `Scenario`.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use ron::value::RawValue;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::time::Duration;
 
-/// A duration written as a human string: "250ms", "1.5s", "2m".
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HumanDuration(pub Duration);
+pub use crate::harness::HumanDuration;
 
-impl<'de> Deserialize<'de> for HumanDuration {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        let trimmed = text.trim();
-        if trimmed.starts_with('-') {
-            return Err(serde::de::Error::custom(format!(
-                "duration \"{text}\" is negative; durations are zero or more"
-            )));
-        }
-        humantime::parse_duration(trimmed).map(HumanDuration).map_err(|error| {
-            serde::de::Error::custom(format!(
-                "invalid duration \"{text}\" ({error}): expected a number with a unit, such as \"250ms\", \"1.5s\" or \"2m\""
-            ))
-        })
-    }
-}
-
-impl Serialize for HumanDuration {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&humantime::format_duration(self.0).to_string())
-    }
-}
-
-#[derive(Clone, Debug, Deserialize, Serialize)]
+/// The file as parsed in the first pass. The protocol block, the checks and
+/// the expectation are kept as raw RON text (with where they sit in the
+/// file): what they may contain depends on the protocol, which the second
+/// pass looks up by name.
+#[derive(Debug, Deserialize)]
 #[serde(rename = "Scenario", deny_unknown_fields)]
-pub struct ScenarioFile {
+pub struct ScenarioSource<'a> {
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -42,15 +22,38 @@ pub struct ScenarioFile {
     pub duration: HumanDuration,
     pub nodes: u32,
     pub network: NetworkFile,
-    pub protocol: ProtocolFile,
+    #[serde(borrow)]
+    pub protocol: &'a RawValue,
     #[serde(default)]
     pub faults: Vec<FaultEntry>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nemesis: Option<NemesisFile>,
     #[serde(default)]
-    pub checks: Vec<CheckFile>,
-    pub expect: ExpectFile,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nemesis: Option<NemesisFile>,
+    #[serde(default, borrow)]
+    pub checks: Option<&'a RawValue>,
+    #[serde(borrow)]
+    pub expect: &'a RawValue,
+    #[serde(default)]
+    pub limits: Option<LimitsFile>,
+}
+
+/// The file as it is written back (`scenario.ron`, `minimal.ron`): the raw
+/// parts verbatim, the rest re-serialized.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename = "Scenario")]
+pub struct ScenarioFile {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub duration: HumanDuration,
+    pub nodes: u32,
+    pub network: NetworkFile,
+    pub protocol: Box<RawValue>,
+    pub faults: Vec<FaultEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nemesis: Option<NemesisFile>,
+    pub checks: Box<RawValue>,
+    pub expect: Box<RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limits: Option<LimitsFile>,
 }
 
@@ -90,170 +93,6 @@ pub enum LatencyFile {
         #[serde(default = "ten_seconds")]
         max: HumanDuration,
     },
-}
-
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub enum ProtocolFile {
-    Heartbeat {
-        interval: HumanDuration,
-        timeout: HumanDuration,
-        #[serde(default, skip_serializing_if = "HeartbeatVariantFile::is_correct")]
-        variant: HeartbeatVariantFile,
-    },
-    Paxos {
-        proposers: Vec<u32>,
-        /// Default: every node.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        acceptors: Option<Vec<u32>>,
-        values: Vec<ClientValueFile>,
-        #[serde(default = "paxos_round_timeout")]
-        round_timeout: HumanDuration,
-        #[serde(default = "paxos_backoff_min")]
-        backoff_min: HumanDuration,
-        #[serde(default = "paxos_backoff_max")]
-        backoff_max: HumanDuration,
-        #[serde(default)]
-        variant: PaxosVariantFile,
-    },
-    /// Consistent hashing with membership from the failure detector.
-    Hashing {
-        scheme: SchemeFile,
-        #[serde(default = "one_usize")]
-        replicas: usize,
-        #[serde(default = "ten_thousand")]
-        keys: u64,
-        #[serde(default)]
-        distribution: DistributionFile,
-        #[serde(default = "hashing_interval")]
-        interval: HumanDuration,
-        #[serde(default = "hashing_timeout")]
-        timeout: HumanDuration,
-        #[serde(default = "hashing_request_interval")]
-        request_interval: HumanDuration,
-    },
-    /// Node 0 is the lock server, node 1 the resource, the rest are clients.
-    Lock {
-        #[serde(default)]
-        variant: LockVariantFile,
-        #[serde(default = "lock_lease")]
-        lease: HumanDuration,
-        #[serde(default = "lock_hold")]
-        hold: HumanDuration,
-        #[serde(default = "lock_think")]
-        think: HumanDuration,
-        #[serde(default = "lock_writes")]
-        writes: u32,
-        #[serde(default = "lock_work")]
-        work: HumanDuration,
-        #[serde(default = "lock_retry")]
-        retry: HumanDuration,
-    },
-}
-
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
-pub enum LockVariantFile {
-    NoExpiry,
-    Lease,
-    #[default]
-    LeaseFencing,
-    LeaseStaleRegrant,
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub enum SchemeFile {
-    Ring { vnodes: u32 },
-    Modulo,
-    Rendezvous,
-}
-
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub enum DistributionFile {
-    #[default]
-    Uniform,
-    Zipf {
-        s: f64,
-    },
-}
-
-fn one_usize() -> usize {
-    1
-}
-fn ten_thousand() -> u64 {
-    10_000
-}
-fn hashing_interval() -> HumanDuration {
-    HumanDuration(Duration::from_millis(100))
-}
-fn hashing_timeout() -> HumanDuration {
-    HumanDuration(Duration::from_millis(500))
-}
-fn hashing_request_interval() -> HumanDuration {
-    HumanDuration(Duration::from_millis(50))
-}
-
-fn lock_lease() -> HumanDuration {
-    HumanDuration(Duration::from_secs(1))
-}
-fn lock_hold() -> HumanDuration {
-    HumanDuration(Duration::from_millis(300))
-}
-fn lock_think() -> HumanDuration {
-    HumanDuration(Duration::from_millis(200))
-}
-fn lock_writes() -> u32 {
-    3
-}
-fn lock_work() -> HumanDuration {
-    HumanDuration(Duration::from_millis(10))
-}
-fn lock_retry() -> HumanDuration {
-    HumanDuration(Duration::from_millis(100))
-}
-
-fn paxos_round_timeout() -> HumanDuration {
-    HumanDuration(Duration::from_millis(200))
-}
-fn paxos_backoff_min() -> HumanDuration {
-    HumanDuration(Duration::from_millis(10))
-}
-fn paxos_backoff_max() -> HumanDuration {
-    HumanDuration(Duration::from_millis(150))
-}
-
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClientValueFile {
-    pub node: u32,
-    pub at: HumanDuration,
-    pub value: String,
-}
-
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
-pub enum PaxosVariantFile {
-    #[default]
-    Correct,
-    ForgetfulAcceptor,
-    IgnoreAcceptedValue,
-    MinorityQuorum,
-    ReuseBallot,
-}
-
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
-pub enum HeartbeatVariantFile {
-    #[default]
-    Correct,
-    NeverSuspect,
-    NeverTrust,
-    NoSequence,
-}
-
-impl HeartbeatVariantFile {
-    fn is_correct(&self) -> bool {
-        *self == HeartbeatVariantFile::Correct
-    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -363,53 +202,67 @@ pub enum NemesisKindFile {
     DegradeLink,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub enum CheckFile {
-    Completeness { within: HumanDuration },
-    Accuracy,
-    Agreement,
-    Validity,
-    Integrity,
-    OneValuePerBallot,
-    DecidesWithin(HumanDuration),
-    MutualExclusion,
-    NoStaleWrite,
-    Progress(HumanDuration),
-    Balance { max_over_mean: f64 },
-    Movement { max_fraction: f64 },
-    Converges(HumanDuration),
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
-pub enum CheckNameFile {
-    Completeness,
-    Accuracy,
-    Agreement,
-    Validity,
-    Integrity,
-    OneValuePerBallot,
-    DecidesWithin,
-    MutualExclusion,
-    NoStaleWrite,
-    Progress,
-    Balance,
-    Movement,
-    Converges,
-}
-
-#[derive(Clone, Debug, Deserialize, Serialize)]
+/// `expect:` as written: `Pass` or `Violates([Name, ...])`, with names checked
+/// against the protocol's properties afterwards.
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub enum ExpectFile {
     Pass,
-    Violates(Vec<CheckNameFile>),
+    Violates(Vec<NameToken>),
+}
+
+/// A bare identifier (a check's name), read whatever it is.
+#[derive(Clone, Debug)]
+pub struct NameToken(pub String);
+
+impl<'de> Deserialize<'de> for NameToken {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = NameToken;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("the name of a check")
+            }
+            fn visit_enum<A: serde::de::EnumAccess<'de>>(
+                self,
+                data: A,
+            ) -> Result<NameToken, A::Error> {
+                use serde::de::VariantAccess;
+                let (Identifier(name), variant) = data.variant()?;
+                variant.unit_variant()?;
+                Ok(NameToken(name))
+            }
+        }
+        deserializer.deserialize_enum("check name", &[], Visitor)
+    }
+}
+
+/// An enum variant's name, read as the identifier it is.
+struct Identifier(String);
+
+impl<'de> Deserialize<'de> for Identifier {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Identifier;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("an identifier")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Identifier, E> {
+                Ok(Identifier(name.to_string()))
+            }
+        }
+        deserializer.deserialize_identifier(Visitor)
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsFile {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events_max: Option<u64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inbox_max: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_max: Option<usize>,
 }

@@ -3,12 +3,7 @@
 //! a line and column. It understands just enough RON to walk structures:
 //! strings, comments, named fields, and nested (), [] and {}.
 
-/// One step of a path into a RON value.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Step {
-    Field(&'static str),
-    Index(usize),
-}
+pub use crate::harness::Step;
 
 /// The 1-based line and column of the value at `path`, if it can be found.
 pub fn locate(source: &str, path: &[Step]) -> Option<(usize, usize)> {

@@ -1,27 +1,35 @@
-//! Scenario files: the only module that knows RON. `load` reads a file, parses
-//! it into the raw `file` types and validates it into a `Scenario` made of
-//! engine types, or returns an error that names the file, the line and column
-//! (where it can), the field, and what was expected.
+//! Scenario files: the only module that knows RON. `load` reads a file,
+//! parses it and validates it into a `Scenario` made of engine types, or
+//! returns an error that names the file, the line and column (where it can),
+//! the field, and what was expected.
+//!
+//! Parsing has two passes. The first reads everything a scenario has whatever
+//! its protocol, and keeps the protocol block, the checks and `expect` as raw
+//! RON text with their places in the file. The second looks the protocol up
+//! by name in a `Registry` and reads those parts into the protocol's own
+//! types, mapping error positions back into the file.
 
 pub mod file;
 mod locate;
+mod messages;
+mod registry;
 
-use crate::check::hashing::Membership;
-use crate::check::{CheckName, CheckSpec, Expectation};
+use crate::check::Expectation;
+use crate::harness::Step;
 use crate::node::NodeId;
-use crate::protocols::hashing::{Hashing, KeyDistribution};
-use crate::protocols::heartbeat::{Heartbeat, HeartbeatVariant};
-use crate::protocols::lock::{Lock, LockVariant};
-use crate::protocols::paxos::{ClientValue, Paxos, PaxosVariant};
-use crate::protocols::placement::Scheme;
+use crate::run::Runnable;
 use crate::sim::fault::{validate_schedule, Fault, ScheduledFault};
 use crate::sim::nemesis::{NemesisConfig, NemesisKind};
 use crate::sim::network::{Latency, NetworkConfig};
 use crate::sim::time::{SimDuration, SimTime};
-use crate::sim::world::{EVENTS_MAX_DEFAULT, INBOX_MAX_DEFAULT};
+use crate::sim::world::{EVENTS_MAX_DEFAULT, INBOX_MAX_DEFAULT, PENDING_MAX_DEFAULT};
 use file::*;
-use locate::{locate, Step};
+use locate::locate;
+pub use registry::Registry;
+use ron::value::RawValue;
+use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The most nodes a scenario may have.
@@ -32,59 +40,82 @@ pub const DURATION_MAX: Duration = Duration::from_secs(24 * 3600);
 pub const FAULTS_MAX: usize = 100_000;
 /// Upper bound for `limits.events_max`.
 pub const EVENTS_MAX_LIMIT: u64 = 10_000_000_000;
-
-/// Which protocol runs on the nodes, with its configuration.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ProtocolSpec {
-    Heartbeat(Heartbeat),
-    Paxos(Paxos),
-    Lock(Lock),
-    /// With the initial members and the scheduled joins and leaves.
-    Hashing(Hashing, Vec<NodeId>, Vec<(SimTime, Membership)>),
-}
+/// Upper bound for `limits.pending_max` (the queue's own limit).
+pub const PENDING_MAX_LIMIT: usize = crate::sim::queue::PENDING_LIMIT;
 
 /// A validated scenario, in engine terms.
 #[derive(Clone, Debug)]
 pub struct Scenario {
+    /// Names the output folder.
     pub name: String,
+    /// What the scenario shows.
     pub description: String,
+    /// The seed a plain `run` uses.
     pub seed: u64,
+    /// Simulated time.
     pub duration: SimDuration,
+    /// Nodes are `0..node_count`.
     pub node_count: u32,
+    /// Latency, loss, duplication, order.
     pub network: NetworkConfig,
-    pub protocol: ProtocolSpec,
+    /// The protocol, configured, with its listed checks.
+    pub protocol: Arc<dyn Runnable>,
     /// Explicit faults in time order (equal times keep file order).
     pub faults: Vec<ScheduledFault>,
+    /// The random nemesis, if any.
     pub nemesis: Option<NemesisConfig>,
-    pub checks: Vec<CheckSpec>,
+    /// The declared outcome.
     pub expect: Expectation,
-    pub events_max: u64,
-    pub inbox_max: usize,
+    /// Resource limits.
+    pub limits: Limits,
     /// The file as parsed, for writing the scenario back out.
     pub file: ScenarioFile,
 }
 
+/// Resource limits of a run (`limits:` in the file).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The run stops early after this many events from the queue.
+    pub events_max: u64,
+    /// The most messages and timers a paused node queues.
+    pub inbox_max: usize,
+    /// The most events pending at once; a run that needs more stops with an error.
+    pub pending_max: usize,
+}
+
+/// Why a scenario file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
+    /// The file cannot be read.
     #[error("{path}: cannot read the file: {source}")]
     Read {
+        /// The file.
         path: String,
+        /// Why.
         source: std::io::Error,
     },
     /// The text is not a scenario: bad RON, wrong type, unknown or missing field.
     #[error("{path}:{line}:{column}: {message}")]
     Parse {
+        /// The file.
         path: String,
+        /// 1-based.
         line: usize,
+        /// 1-based.
         column: usize,
+        /// What was expected.
         message: String,
     },
     /// Well-formed, but the values do not make sense.
     #[error("{}", display_invalid(path, *location, field, message))]
     Invalid {
+        /// The file.
         path: String,
+        /// Line and column, where found.
         location: Option<(usize, usize)>,
+        /// The field, as `faults[3].fault.node`.
         field: String,
+        /// What is wrong.
         message: String,
     },
 }
@@ -101,109 +132,73 @@ fn display_invalid(
     }
 }
 
-/// Reads and validates a scenario file.
-pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+/// Reads and validates a scenario file, with the protocols of `registry`.
+pub fn load(path: &Path, registry: &Registry) -> Result<Scenario, ScenarioError> {
     let label = path.display().to_string();
     let source = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
         path: label.clone(),
         source,
     })?;
-    parse(&source, &label)
+    parse(&source, &label, registry)
+}
+
+fn ron_options() -> ron::Options {
+    ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
 }
 
 /// Parses and validates scenario text; `label` names it in errors.
-pub fn parse(source: &str, label: &str) -> Result<Scenario, ScenarioError> {
-    let options =
-        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
-    let file: ScenarioFile = options
+pub fn parse(source: &str, label: &str, registry: &Registry) -> Result<Scenario, ScenarioError> {
+    let parsed: ScenarioSource<'_> = ron_options()
         .from_str(source)
-        .map_err(|error| ScenarioError::Parse {
-            path: label.to_string(),
-            line: error.position.line,
-            column: error.position.col,
-            message: describe_ron_error(&error.code, source, error.position),
-        })?;
-    Validator { source, label }.scenario(file)
-}
-
-/// RON's message in a user's words: the names of our internal file types
-/// become what the user writes, and a value written without the arguments it
-/// takes gets an example.
-fn describe_ron_error(code: &ron::Error, source: &str, position: ron::error::Position) -> String {
-    if let ron::Error::Eof = code {
-        return "the file ends early (unclosed bracket or missing value?)".to_string();
+        .map_err(|error| ron_error(source, label, &error, 0, &[]))?;
+    Validator {
+        source,
+        label,
+        registry,
     }
-    let message = code.to_string().replace("`in", "` in");
-    if message.starts_with("Expected opening `(`") {
-        if let Some(hint) = word_before(source, position).and_then(argument_example) {
-            return hint;
-        }
-    }
-    user_type_names(&message)
+    .scenario(parsed)
 }
 
-/// The identifier that ends just before `position` (1-based line and column).
-fn word_before(source: &str, position: ron::error::Position) -> Option<&str> {
-    let line = source.lines().nth(position.line.checked_sub(1)?)?;
-    let end = line
-        .char_indices()
-        .nth(position.col.saturating_sub(1))
-        .map_or(line.len(), |(at, _)| at);
-    let before = line[..end].trim_end();
-    let start = before
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .map_or(0, |at| at + 1);
-    Some(&before[start..]).filter(|word| !word.is_empty())
-}
-
-/// How to write a value that takes arguments, for the error when they are missing.
-fn argument_example(word: &str) -> Option<String> {
-    let example = match word {
-        "Completeness" => "takes a bound: `Completeness(within: \"1s\")`",
-        "DecidesWithin" | "Progress" | "Converges" => "takes a duration",
-        "Balance" => "takes a bound: `Balance(max_over_mean: 1.3)`",
-        "Movement" => "takes a bound: `Movement(max_fraction: 0.15)`",
-        "Crash" | "Restart" | "Join" | "Leave" | "Isolate" => "takes a node",
-        "Pause" => "takes a node and a duration: `Pause(node: 1, for: \"500ms\")`",
-        "Partition" => "takes groups: `Partition(groups: [[0, 1], [2, 3, 4]])`",
-        "CutLink" | "RestoreLink" => "takes a link: `CutLink(from: 0, to: 1)`",
-        "Violates" => "takes the checks expected to fail: `Violates([Accuracy])`",
-        _ => return None,
+/// A RON error as a scenario error; `offset` is where the text that was
+/// parsed starts in `source` (for a raw part read in the second pass).
+fn ron_error(
+    source: &str,
+    label: &str,
+    error: &ron::error::SpannedError,
+    offset: usize,
+    properties: &[crate::check::Property],
+) -> ScenarioError {
+    // The end of an unfinished file is where it ends; anything else is where
+    // the offending value starts.
+    let at = match error.code {
+        ron::Error::Eof => error.span.end,
+        _ => error.span.start,
     };
-    Some(match example {
-        "takes a duration" => format!("`{word}` takes a duration, for example `{word}(\"2s\")`"),
-        "takes a node" => format!("`{word}` takes a node, for example `{word}(node: 1)`"),
-        other => format!("`{word}` {other}"),
-    })
+    let (line, column) = messages::absolute(source, offset, at);
+    ScenarioError::Parse {
+        path: label.to_string(),
+        line,
+        column,
+        message: messages::describe(&error.code, source, line, column, properties),
+    }
 }
 
-/// Replaces the names of the raw file types in serde's messages with what
-/// the user writes.
-fn user_type_names(message: &str) -> String {
-    const NAMES: &[(&str, &str)] = &[
-        ("enum `PaxosVariantFile`", "`variant` of Paxos"),
-        ("enum `LockVariantFile`", "`variant` of Lock"),
-        ("enum `HeartbeatVariantFile`", "`variant` of Heartbeat"),
-        ("enum `ProtocolFile`", "`protocol`"),
-        ("enum `FaultFile`", "a fault"),
-        ("enum `LatencyFile`", "`latency`"),
-        ("enum `CheckFile`", "`checks`"),
-        ("enum `CheckNameFile`", "`expect`"),
-        ("enum `ExpectFile`", "`expect`"),
-        ("enum `NemesisFile`", "`nemesis`"),
-        ("enum `NemesisKindFile`", "the nemesis `kinds`"),
-        ("enum `SchemeFile`", "`scheme`"),
-        ("enum `DistributionFile`", "`distribution`"),
-        ("`NetworkFile`", "`network`"),
-        ("`ClientValueFile`", "a client value"),
-        ("`FaultEntry`", "a fault entry"),
-        ("`LimitsFile`", "`limits`"),
-    ];
-    let mut message = message.to_string();
-    for (internal, user) in NAMES {
-        message = message.replace(internal, user);
+/// A raw part of the file (the protocol block, the checks, `expect`) and
+/// where it starts.
+struct Part<'a> {
+    text: &'a str,
+    offset: usize,
+}
+
+impl<'a> Part<'a> {
+    fn of(source: &'a str, raw: &'a RawValue) -> Part<'a> {
+        let text = raw.get_ron();
+        let offset = (text.as_ptr() as usize)
+            .checked_sub(source.as_ptr() as usize)
+            .filter(|&offset| offset + text.len() <= source.len())
+            .expect("raw values borrow from the source");
+        Part { text, offset }
     }
-    message
 }
 
 /// Writes a scenario as a RON file body.
@@ -219,7 +214,17 @@ pub fn to_ron(file: &ScenarioFile) -> String {
     )
 }
 
+/// Raw RON text we wrote ourselves, for the parts of a written-back file.
+fn raw(text: String) -> Box<RawValue> {
+    RawValue::from_boxed_ron(text.into_boxed_str()).expect("we write valid RON")
+}
+
 impl Scenario {
+    /// The configured protocol and its checks, if the scenario runs `H`.
+    pub fn configured<H: crate::harness::Harness>(&self) -> Option<&crate::run::Configured<H>> {
+        self.protocol.as_any().downcast_ref()
+    }
+
     /// The scenario as a plain file with `seed` and this explicit fault list in
     /// place of the nemesis: running it reproduces the run exactly.
     pub fn explicit_file(&self, seed: u64, faults: &[ScheduledFault]) -> ScenarioFile {
@@ -229,9 +234,7 @@ impl Scenario {
         file.faults = faults.iter().map(fault_entry).collect();
         file
     }
-}
 
-impl Scenario {
     /// A plain scenario for `seed` with these faults, duration and loss, and
     /// `expect: Violates(expect)`: what the shrinker writes.
     pub fn shrunk_file(
@@ -241,33 +244,14 @@ impl Scenario {
         duration: SimDuration,
         drop: f64,
         duplicate: f64,
-        expect: &[CheckName],
+        expect: &[&str],
     ) -> ScenarioFile {
         let mut file = self.explicit_file(seed, faults);
         file.duration = human(duration);
         file.network.drop = drop;
         file.network.duplicate = duplicate;
-        file.expect =
-            ExpectFile::Violates(expect.iter().map(|name| check_name_file(*name)).collect());
+        file.expect = raw(format!("Violates([{}])", expect.join(", ")));
         file
-    }
-}
-
-fn check_name_file(name: CheckName) -> CheckNameFile {
-    match name {
-        CheckName::Completeness => CheckNameFile::Completeness,
-        CheckName::Accuracy => CheckNameFile::Accuracy,
-        CheckName::Agreement => CheckNameFile::Agreement,
-        CheckName::Validity => CheckNameFile::Validity,
-        CheckName::Integrity => CheckNameFile::Integrity,
-        CheckName::OneValuePerBallot => CheckNameFile::OneValuePerBallot,
-        CheckName::DecidesWithin => CheckNameFile::DecidesWithin,
-        CheckName::MutualExclusion => CheckNameFile::MutualExclusion,
-        CheckName::NoStaleWrite => CheckNameFile::NoStaleWrite,
-        CheckName::Progress => CheckNameFile::Progress,
-        CheckName::Balance => CheckNameFile::Balance,
-        CheckName::Movement => CheckNameFile::Movement,
-        CheckName::Converges => CheckNameFile::Converges,
     }
 }
 
@@ -361,21 +345,26 @@ fn latency_file(latency: &Latency) -> LatencyFile {
 struct Validator<'a> {
     source: &'a str,
     label: &'a str,
+    registry: &'a Registry,
 }
 
 type Checked<T> = Result<T, ScenarioError>;
 
+/// A path's printed form: `faults[3].fault.node`.
+fn path_text(path: &[Step]) -> String {
+    path.iter()
+        .enumerate()
+        .map(|(i, step)| match step {
+            Step::Field(name) if i == 0 => name.to_string(),
+            Step::Field(name) => format!(".{name}"),
+            Step::Index(index) => format!("[{index}]"),
+        })
+        .collect()
+}
+
 impl Validator<'_> {
     fn fail<T>(&self, path: &[Step], message: impl Into<String>) -> Checked<T> {
-        let field = path
-            .iter()
-            .enumerate()
-            .map(|(i, step)| match step {
-                Step::Field(name) if i == 0 => name.to_string(),
-                Step::Field(name) => format!(".{name}"),
-                Step::Index(index) => format!("[{index}]"),
-            })
-            .collect::<String>();
+        let field = path_text(path);
         Err(ScenarioError::Invalid {
             path: self.label.to_string(),
             location: locate(self.source, path),
@@ -418,214 +407,189 @@ impl Validator<'_> {
         Ok(node)
     }
 
-    fn scenario(&self, file: ScenarioFile) -> Checked<Scenario> {
-        use Step::*;
-        let valid_name = !file.name.is_empty()
-            && !file.name.starts_with('.')
-            && file
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-        if !valid_name {
-            return self.fail(&[Field("name")], "a name is needed and may use only letters, digits, '-', '_' and '.' (it names the output folder)");
-        }
-        if file.nodes == 0 || file.nodes > NODES_MAX {
+    /// Reads a raw part into `T`, with errors placed in the whole file;
+    /// `properties` give examples of checks written without their arguments.
+    fn part<T: DeserializeOwned>(
+        &self,
+        part: &Part<'_>,
+        properties: &[crate::check::Property],
+    ) -> Checked<T> {
+        ron_options()
+            .from_str(part.text)
+            .map_err(|error| ron_error(self.source, self.label, &error, part.offset, properties))
+    }
+
+    fn scenario(&self, parsed: ScenarioSource<'_>) -> Checked<Scenario> {
+        self.name(&parsed.name)?;
+        let node_count = self.nodes(parsed.nodes)?;
+        let duration = self.positive(&[Step::Field("duration")], parsed.duration)?;
+        if parsed.duration.0 > DURATION_MAX {
             return self.fail(
-                &[Field("nodes")],
-                format!(
-                    "{} nodes is out of range: expected 1 to {NODES_MAX}",
-                    file.nodes
-                ),
+                &[Step::Field("duration")],
+                "longer than the 24h a run may last",
             );
         }
-        let duration = self.positive(&[Field("duration")], file.duration)?;
-        if file.duration.0 > DURATION_MAX {
-            return self.fail(&[Field("duration")], "longer than the 24h a run may last");
-        }
-        let network = self.network(&file.network)?;
-        let protocol = match &file.protocol {
-            ProtocolFile::Heartbeat {
-                interval,
-                timeout,
-                variant,
-            } => ProtocolSpec::Heartbeat(Heartbeat {
-                interval: self.positive(&[Field("protocol"), Field("interval")], *interval)?,
-                timeout: self.positive(&[Field("protocol"), Field("timeout")], *timeout)?,
-                variant: match variant {
-                    HeartbeatVariantFile::Correct => HeartbeatVariant::Correct,
-                    HeartbeatVariantFile::NeverSuspect => HeartbeatVariant::NeverSuspect,
-                    HeartbeatVariantFile::NeverTrust => HeartbeatVariant::NeverTrust,
-                    HeartbeatVariantFile::NoSequence => HeartbeatVariant::NoSequence,
-                },
-            }),
-            ProtocolFile::Paxos { .. } => {
-                ProtocolSpec::Paxos(self.paxos(&file.protocol, file.nodes, duration)?)
-            }
-            ProtocolFile::Hashing {
-                scheme,
-                replicas,
-                keys,
-                distribution,
-                interval,
-                timeout,
-                request_interval,
-            } => {
-                let at = |field: &'static str| [Field("protocol"), Field(field)];
-                let scheme = match scheme {
-                    SchemeFile::Ring { vnodes } => {
-                        if !(1..=10_000).contains(vnodes) {
-                            return self.fail(
-                                &at("scheme"),
-                                format!("{vnodes} virtual nodes: expected 1 to 10000"),
-                            );
-                        }
-                        Scheme::Ring { vnodes: *vnodes }
-                    }
-                    SchemeFile::Modulo => Scheme::Modulo,
-                    SchemeFile::Rendezvous => Scheme::Rendezvous,
-                };
-                if !(1..=1_000_000).contains(keys) {
-                    return self.fail(&at("keys"), format!("{keys} keys: expected 1 to 1000000"));
-                }
-                if *replicas == 0 || *replicas > file.nodes as usize {
-                    return self.fail(
-                        &at("replicas"),
-                        format!("{replicas} replicas: expected 1 to {}", file.nodes),
-                    );
-                }
-                let (distribution, zipf_cdf) = match distribution {
-                    DistributionFile::Uniform => (KeyDistribution::Uniform, Vec::new()),
-                    DistributionFile::Zipf { s } => {
-                        if !(*s > 0.0 && *s <= 10.0) {
-                            return self.fail(
-                                &at("distribution"),
-                                format!("Zipf exponent {s}: expected more than 0, at most 10"),
-                            );
-                        }
-                        (
-                            KeyDistribution::Zipf { s: *s },
-                            Hashing::zipf_cdf(*keys, *s),
-                        )
-                    }
-                };
-                ProtocolSpec::Hashing(
-                    Hashing {
-                        scheme,
-                        replicas: *replicas,
-                        keys: *keys,
-                        distribution,
-                        interval: self.positive(&at("interval"), *interval)?,
-                        timeout: self.positive(&at("timeout"), *timeout)?,
-                        request_interval: self
-                            .positive(&at("request_interval"), *request_interval)?,
-                        members_initial: Vec::new(),
-                        zipf_cdf: std::sync::Arc::new(zipf_cdf),
-                    },
-                    Vec::new(),
-                    Vec::new(),
-                )
-            }
-            ProtocolFile::Lock {
-                variant,
-                lease,
-                hold,
-                think,
-                writes,
-                work,
-                retry,
-            } => {
-                let at = |field: &'static str| [Field("protocol"), Field(field)];
-                if file.nodes < 3 {
-                    return self.fail(
-                        &[Field("nodes")],
-                        "the lock service needs at least 3 nodes: server 0, resource 1, clients 2 and up",
-                    );
-                }
-                if !(1..=100).contains(writes) {
-                    return self.fail(
-                        &at("writes"),
-                        format!("{writes} writes per hold: expected 1 to 100"),
-                    );
-                }
-                ProtocolSpec::Lock(Lock {
-                    variant: match variant {
-                        LockVariantFile::NoExpiry => LockVariant::NoExpiry,
-                        LockVariantFile::Lease => LockVariant::Lease,
-                        LockVariantFile::LeaseFencing => LockVariant::LeaseFencing,
-                        LockVariantFile::LeaseStaleRegrant => LockVariant::LeaseStaleRegrant,
-                    },
-                    lease: self.positive(&at("lease"), *lease)?,
-                    hold: self.positive(&at("hold"), *hold)?,
-                    think: self.positive(&at("think"), *think)?,
-                    writes: *writes,
-                    work: SimDuration::from_std(work.0),
-                    retry: self.positive(&at("retry"), *retry)?,
-                })
-            }
-        };
-        let faults = self.faults(&file, duration)?;
-        let protocol = self.membership(&file, protocol)?;
-        let nemesis = match &file.nemesis {
+        let network = self.network(&parsed.network)?;
+        let faults = self.faults(&parsed.faults, node_count, duration)?;
+        let nemesis = match &parsed.nemesis {
             None => None,
-            Some(nemesis) => Some(self.nemesis(nemesis, file.nodes, duration)?),
+            Some(nemesis) => Some(self.nemesis(nemesis, node_count, duration)?),
         };
-        let checks = self.checks(&file.checks, &protocol)?;
-        let expect = match &file.expect {
-            ExpectFile::Pass => Expectation::Pass,
-            ExpectFile::Violates(names) => {
-                let mut expected = Vec::new();
-                for (index, name) in names.iter().enumerate() {
-                    let name = check_name(*name);
-                    if !checks.iter().any(|check| check.name() == name) {
-                        return self.fail(
-                            &[Field("expect"), Index(index)],
-                            format!("{name} is expected to fail but is not in `checks`"),
-                        );
-                    }
-                    if !expected.contains(&name) {
-                        expected.push(name);
-                    }
-                }
-                if expected.is_empty() {
-                    return self.fail(
-                        &[Field("expect")],
-                        "Violates([]) names no check: write `expect: Pass`",
-                    );
-                }
-                expected.sort_unstable();
-                Expectation::Violates(expected)
+        let limits = self.limits(parsed.limits.as_ref())?;
+        let facts = crate::harness::ScenarioFacts {
+            node_count,
+            duration,
+            faults: &faults,
+            latency_max: network.latency.bound(),
+            pending_max: limits.pending_max,
+        };
+        let protocol = self.protocol(&parsed, &facts)?;
+        let expect = self.expect(Part::of(self.source, parsed.expect), protocol.as_ref())?;
+        let file = ScenarioFile {
+            name: parsed.name.clone(),
+            description: parsed.description.clone(),
+            seed: parsed.seed,
+            duration: parsed.duration,
+            nodes: parsed.nodes,
+            network: parsed.network.clone(),
+            protocol: parsed.protocol.to_owned(),
+            faults: parsed.faults.clone(),
+            nemesis: parsed.nemesis.clone(),
+            checks: parsed
+                .checks
+                .map_or_else(|| raw("[]".to_string()), |checks| checks.to_owned()),
+            expect: parsed.expect.to_owned(),
+            limits: parsed.limits.clone(),
+        };
+        Ok(Scenario {
+            name: parsed.name,
+            description: parsed.description,
+            seed: parsed.seed,
+            duration,
+            node_count,
+            network,
+            protocol,
+            faults,
+            nemesis,
+            expect,
+            limits,
+            file,
+        })
+    }
+
+    fn name(&self, name: &str) -> Checked<()> {
+        let valid = !name.is_empty()
+            && !name.starts_with('.')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !valid {
+            return self.fail(&[Step::Field("name")], "a name is needed and may use only letters, digits, '-', '_' and '.' (it names the output folder)");
+        }
+        Ok(())
+    }
+
+    fn nodes(&self, nodes: u32) -> Checked<u32> {
+        if nodes == 0 || nodes > NODES_MAX {
+            return self.fail(
+                &[Step::Field("nodes")],
+                format!("{nodes} nodes is out of range: expected 1 to {NODES_MAX}"),
+            );
+        }
+        Ok(nodes)
+    }
+
+    /// Looks the protocol up by the name its block starts with, and has it
+    /// read and validate its block and checks.
+    fn protocol(
+        &self,
+        parsed: &ScenarioSource<'_>,
+        facts: &crate::harness::ScenarioFacts<'_>,
+    ) -> Checked<Arc<dyn Runnable>> {
+        let block = Part::of(self.source, parsed.protocol);
+        let name: String = block
+            .text
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let Some(entry) = self.registry.get(&name) else {
+            let known: Vec<String> = self.registry.names().map(|n| format!("`{n}`")).collect();
+            return self.fail(
+                &[Step::Field("protocol")],
+                format!(
+                    "unknown protocol `{name}`: expected one of {}",
+                    known.join(", ")
+                ),
+            );
+        };
+        let checks = parsed.checks.map(|checks| Part::of(self.source, checks));
+        entry.configure(self, &block, checks.as_ref(), facts)
+    }
+
+    fn expect(&self, part: Part<'_>, protocol: &dyn Runnable) -> Checked<Expectation> {
+        let names = match self.part::<ExpectFile>(&part, protocol.properties())? {
+            ExpectFile::Pass => return Ok(Expectation::Pass),
+            ExpectFile::Violates(names) => names,
+        };
+        let listed = protocol.checks();
+        let mut expected: Vec<&'static str> = Vec::new();
+        for (index, NameToken(name)) in names.iter().enumerate() {
+            let path = [Step::Field("expect"), Step::Index(index)];
+            let Some(check) = listed.iter().find(|check| check.name == name) else {
+                let known = protocol.properties().iter().any(|p| p.name == name);
+                return self.fail(
+                    &path,
+                    if known {
+                        format!("{name} is expected to fail but is not in `checks`")
+                    } else {
+                        format!(
+                            "{name} is not a check of {}: it has {}",
+                            protocol.name(),
+                            property_names(protocol)
+                        )
+                    },
+                );
+            };
+            if !expected.contains(&check.name) {
+                expected.push(check.name);
             }
-        };
-        let limits = file.limits.clone().unwrap_or_default();
+        }
+        if expected.is_empty() {
+            return self.fail(
+                &[Step::Field("expect")],
+                "Violates([]) names no check: write `expect: Pass`",
+            );
+        }
+        let order = |name: &&str| protocol.properties().iter().position(|p| p.name == *name);
+        expected.sort_by_key(order);
+        Ok(Expectation::Violates(expected))
+    }
+
+    fn limits(&self, limits: Option<&LimitsFile>) -> Checked<Limits> {
+        let limits = limits.cloned().unwrap_or_default();
+        let at = |field: &'static str| [Step::Field("limits"), Step::Field(field)];
         let events_max = limits.events_max.unwrap_or(EVENTS_MAX_DEFAULT);
         if events_max == 0 || events_max > EVENTS_MAX_LIMIT {
             return self.fail(
-                &[Field("limits"), Field("events_max")],
+                &at("events_max"),
                 format!("expected 1 to {EVENTS_MAX_LIMIT}"),
             );
         }
         let inbox_max = limits.inbox_max.unwrap_or(INBOX_MAX_DEFAULT);
         if inbox_max == 0 || inbox_max > 10_000_000 {
+            return self.fail(&at("inbox_max"), "expected 1 to 10000000");
+        }
+        let pending_max = limits.pending_max.unwrap_or(PENDING_MAX_DEFAULT);
+        if pending_max == 0 || pending_max > PENDING_MAX_LIMIT {
             return self.fail(
-                &[Field("limits"), Field("inbox_max")],
-                "expected 1 to 10000000",
+                &at("pending_max"),
+                format!("expected 1 to {PENDING_MAX_LIMIT}"),
             );
         }
-        Ok(Scenario {
-            name: file.name.clone(),
-            description: file.description.clone(),
-            seed: file.seed,
-            duration,
-            node_count: file.nodes,
-            network,
-            protocol,
-            faults,
-            nemesis,
-            checks,
-            expect,
+        Ok(Limits {
             events_max,
             inbox_max,
-            file,
+            pending_max,
         })
     }
 
@@ -694,16 +658,21 @@ impl Validator<'_> {
         Ok(latency)
     }
 
-    fn faults(&self, file: &ScenarioFile, duration: SimDuration) -> Checked<Vec<ScheduledFault>> {
+    fn faults(
+        &self,
+        entries: &[FaultEntry],
+        nodes: u32,
+        duration: SimDuration,
+    ) -> Checked<Vec<ScheduledFault>> {
         use Step::*;
-        if file.faults.len() > FAULTS_MAX {
+        if entries.len() > FAULTS_MAX {
             return self.fail(
                 &[Field("faults")],
-                format!("{} faults; at most {FAULTS_MAX}", file.faults.len()),
+                format!("{} faults; at most {FAULTS_MAX}", entries.len()),
             );
         }
-        let mut numbered = Vec::with_capacity(file.faults.len());
-        for (index, entry) in file.faults.iter().enumerate() {
+        let mut numbered = Vec::with_capacity(entries.len());
+        for (index, entry) in entries.iter().enumerate() {
             let at = SimTime::from_nanos(SimDuration::from_std(entry.at.0).as_nanos());
             if at >= SimTime::ZERO.after(duration) {
                 return self.fail(
@@ -717,7 +686,7 @@ impl Validator<'_> {
             let fault = self.fault(
                 &[Field("faults"), Index(index), Field("fault")],
                 &entry.fault,
-                file.nodes,
+                nodes,
             )?;
             numbered.push((index, ScheduledFault { at, fault }));
         }
@@ -727,7 +696,7 @@ impl Validator<'_> {
             .iter()
             .map(|(_, scheduled)| scheduled.clone())
             .collect();
-        if let Err(error) = validate_schedule(file.nodes, duration, &faults) {
+        if let Err(error) = validate_schedule(nodes, duration, &faults) {
             let original = numbered[error.index].0;
             return self.fail(&[Field("faults"), Index(original)], error.message);
         }
@@ -1006,246 +975,16 @@ impl Validator<'_> {
             drift_ppm_max: *drift_ppm_max,
         })
     }
-
-    /// Collects joins and leaves for the hashing protocol; elsewhere they are errors.
-    fn membership(&self, file: &ScenarioFile, protocol: ProtocolSpec) -> Checked<ProtocolSpec> {
-        let mut changes = Vec::new();
-        for (index, entry) in file.faults.iter().enumerate() {
-            let change = match entry.fault {
-                FaultFile::Join { node } => Membership::Join(node),
-                FaultFile::Leave { node } => Membership::Leave(node),
-                _ => continue,
-            };
-            if !matches!(protocol, ProtocolSpec::Hashing(..)) {
-                return self.fail(
-                    &[Step::Field("faults"), Step::Index(index), Step::Field("fault")],
-                    "Join and Leave change membership, which only the Hashing protocol has: use Crash and Restart",
-                );
-            }
-            changes.push((
-                SimTime::ZERO.after(SimDuration::from_std(entry.at.0)),
-                change,
-            ));
-        }
-        changes.sort_by_key(|(at, _)| *at);
-        Ok(match protocol {
-            ProtocolSpec::Hashing(hashing, _, _) => {
-                let joiners: Vec<NodeId> = changes
-                    .iter()
-                    .filter_map(|(_, c)| {
-                        if let Membership::Join(n) = c {
-                            Some(*n)
-                        } else {
-                            None
-                        }
-                    })
-                    .collect();
-                let initial: Vec<NodeId> =
-                    (0..file.nodes).filter(|n| !joiners.contains(n)).collect();
-                let hashing = Hashing {
-                    members_initial: initial.clone(),
-                    ..hashing
-                };
-                ProtocolSpec::Hashing(hashing, initial, changes)
-            }
-            other => other,
-        })
-    }
-
-    fn paxos(&self, protocol: &ProtocolFile, nodes: u32, duration: SimDuration) -> Checked<Paxos> {
-        let ProtocolFile::Paxos {
-            proposers,
-            acceptors,
-            values,
-            round_timeout,
-            backoff_min,
-            backoff_max,
-            variant,
-        } = protocol
-        else {
-            unreachable!("called for Paxos only")
-        };
-        let at = |field: &'static str| [Step::Field("protocol"), Step::Field(field)];
-        let node_list = |field: &'static str, list: &[u32]| -> Checked<Vec<NodeId>> {
-            if list.is_empty() {
-                return self.fail(&at(field), "needs at least one node");
-            }
-            let mut seen = Vec::new();
-            for (index, &node) in list.iter().enumerate() {
-                let path = [
-                    Step::Field("protocol"),
-                    Step::Field(field),
-                    Step::Index(index),
-                ];
-                self.node(&path, node, nodes)?;
-                if seen.contains(&node) {
-                    return self.fail(&path, format!("node {node} is listed twice"));
-                }
-                seen.push(node);
-            }
-            Ok(seen)
-        };
-        let proposers = node_list("proposers", proposers)?;
-        let acceptors = match acceptors {
-            Some(list) => node_list("acceptors", list)?,
-            None => (0..nodes).collect(),
-        };
-        if values.is_empty() {
-            return self.fail(
-                &at("values"),
-                "no client values: give each proposer something to propose",
-            );
-        }
-        let mut client_values = Vec::new();
-        for (index, value) in values.iter().enumerate() {
-            let path = |field: &'static str| {
-                [
-                    Step::Field("protocol"),
-                    Step::Field("values"),
-                    Step::Index(index),
-                    Step::Field(field),
-                ]
-            };
-            self.node(&path("node"), value.node, nodes)?;
-            if !proposers.contains(&value.node) {
-                return self.fail(
-                    &path("node"),
-                    format!("node {} is not a proposer", value.node),
-                );
-            }
-            let arrives = SimDuration::from_std(value.at.0);
-            if arrives >= duration {
-                return self.fail(&path("at"), "the value arrives after the end of the run");
-            }
-            client_values.push(ClientValue {
-                node: value.node,
-                at: arrives,
-                value: value.value.as_str().into(),
-            });
-        }
-        let backoff_min = SimDuration::from_std(backoff_min.0);
-        let backoff_max = SimDuration::from_std(backoff_max.0);
-        if backoff_min > backoff_max {
-            return self.fail(
-                &at("backoff_min"),
-                "backoff_min is greater than backoff_max",
-            );
-        }
-        Ok(Paxos {
-            proposers,
-            acceptors,
-            values: client_values,
-            round_timeout: self.positive(&at("round_timeout"), *round_timeout)?,
-            backoff_min,
-            backoff_max,
-            variant: match variant {
-                PaxosVariantFile::Correct => PaxosVariant::Correct,
-                PaxosVariantFile::ForgetfulAcceptor => PaxosVariant::ForgetfulAcceptor,
-                PaxosVariantFile::IgnoreAcceptedValue => PaxosVariant::IgnoreAcceptedValue,
-                PaxosVariantFile::MinorityQuorum => PaxosVariant::MinorityQuorum,
-                PaxosVariantFile::ReuseBallot => PaxosVariant::ReuseBallot,
-            },
-        })
-    }
-
-    fn checks(&self, checks: &[CheckFile], protocol: &ProtocolSpec) -> Checked<Vec<CheckSpec>> {
-        let mut specs: Vec<CheckSpec> = Vec::new();
-        for (index, check) in checks.iter().enumerate() {
-            let path = [Step::Field("checks"), Step::Index(index)];
-            let spec = match check {
-                CheckFile::Completeness { within } => CheckSpec::Completeness {
-                    within: self.positive(
-                        &[
-                            Step::Field("checks"),
-                            Step::Index(index),
-                            Step::Field("within"),
-                        ],
-                        *within,
-                    )?,
-                },
-                CheckFile::Accuracy => CheckSpec::Accuracy,
-                CheckFile::Agreement => CheckSpec::Agreement,
-                CheckFile::Validity => CheckSpec::Validity,
-                CheckFile::Integrity => CheckSpec::Integrity,
-                CheckFile::OneValuePerBallot => CheckSpec::OneValuePerBallot,
-                CheckFile::MutualExclusion => CheckSpec::MutualExclusion,
-                CheckFile::NoStaleWrite => CheckSpec::NoStaleWrite,
-                CheckFile::Progress(within) => CheckSpec::Progress {
-                    within: self.positive(&[Step::Field("checks"), Step::Index(index)], *within)?,
-                },
-                CheckFile::Balance { max_over_mean } => {
-                    if max_over_mean.is_nan() || *max_over_mean < 1.0 {
-                        return self.fail(&path, format!("max_over_mean {max_over_mean} is below 1, which no placement can reach"));
-                    }
-                    CheckSpec::Balance {
-                        max_over_mean: *max_over_mean,
-                    }
-                }
-                CheckFile::Movement { max_fraction } => CheckSpec::Movement {
-                    max_fraction: self.probability(&path, *max_fraction)?,
-                },
-                CheckFile::Converges(within) => CheckSpec::Converges {
-                    within: self.positive(&[Step::Field("checks"), Step::Index(index)], *within)?,
-                },
-                CheckFile::DecidesWithin(within) => CheckSpec::DecidesWithin {
-                    within: self.positive(&[Step::Field("checks"), Step::Index(index)], *within)?,
-                },
-            };
-            let fits = matches!(
-                (&spec, protocol),
-                (
-                    CheckSpec::Completeness { .. } | CheckSpec::Accuracy,
-                    ProtocolSpec::Heartbeat(_)
-                ) | (
-                    CheckSpec::Agreement
-                        | CheckSpec::Validity
-                        | CheckSpec::Integrity
-                        | CheckSpec::OneValuePerBallot
-                        | CheckSpec::DecidesWithin { .. },
-                    ProtocolSpec::Paxos(_)
-                ) | (
-                    CheckSpec::MutualExclusion
-                        | CheckSpec::NoStaleWrite
-                        | CheckSpec::Progress { .. },
-                    ProtocolSpec::Lock(_)
-                ) | (
-                    CheckSpec::Balance { .. }
-                        | CheckSpec::Movement { .. }
-                        | CheckSpec::Converges { .. },
-                    ProtocolSpec::Hashing(..)
-                )
-            );
-            if !fits {
-                return self.fail(
-                    &path,
-                    format!("{} does not apply to this protocol", spec.name()),
-                );
-            }
-            if specs.iter().any(|other| other.name() == spec.name()) {
-                return self.fail(&path, format!("{} is listed twice", spec.name()));
-            }
-            specs.push(spec);
-        }
-        Ok(specs)
-    }
 }
 
-fn check_name(name: CheckNameFile) -> CheckName {
-    match name {
-        CheckNameFile::Completeness => CheckName::Completeness,
-        CheckNameFile::Accuracy => CheckName::Accuracy,
-        CheckNameFile::Agreement => CheckName::Agreement,
-        CheckNameFile::Validity => CheckName::Validity,
-        CheckNameFile::Integrity => CheckName::Integrity,
-        CheckNameFile::OneValuePerBallot => CheckName::OneValuePerBallot,
-        CheckNameFile::MutualExclusion => CheckName::MutualExclusion,
-        CheckNameFile::NoStaleWrite => CheckName::NoStaleWrite,
-        CheckNameFile::Progress => CheckName::Progress,
-        CheckNameFile::Balance => CheckName::Balance,
-        CheckNameFile::Movement => CheckName::Movement,
-        CheckNameFile::Converges => CheckName::Converges,
-        CheckNameFile::DecidesWithin => CheckName::DecidesWithin,
-    }
+/// "`A`, `B` and `C`": a protocol's property names, for messages.
+fn property_names(protocol: &dyn Runnable) -> String {
+    let names: Vec<String> = protocol
+        .properties()
+        .iter()
+        .map(|p| format!("`{}`", p.name))
+        .collect();
+    names.join(", ")
 }
 
 /// The output folder for a run: `<out>/<scenario name>/seed-<seed>`.

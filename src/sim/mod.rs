@@ -18,4 +18,4 @@ pub use fault::{Fault, ScheduledFault};
 pub use network::{Latency, MessageStats, NetworkConfig};
 pub use time::{LocalTime, SimDuration, SimTime};
 pub use trace::{NodeStatus, Observer, Observers, TraceEvent, TraceWriter, WorldView};
-pub use world::{RunReport, Simulation, SimulationConfig};
+pub use world::{PendingOverflow, RunReport, Simulation, SimulationConfig};

@@ -159,6 +159,43 @@ pub trait Observer<P: Protocol> {
     fn observe(&mut self, time: SimTime, event: &TraceEvent<'_, P>, world: &WorldView<'_>);
 }
 
+impl<P: Protocol, O: Observer<P> + ?Sized> Observer<P> for &mut O {
+    fn observe(&mut self, time: SimTime, event: &TraceEvent<'_, P>, world: &WorldView<'_>) {
+        (**self).observe(time, event, world);
+    }
+}
+
+/// An observer that may be absent (a chart recorder when charts are off).
+impl<P: Protocol, O: Observer<P>> Observer<P> for Option<O> {
+    fn observe(&mut self, time: SimTime, event: &TraceEvent<'_, P>, world: &WorldView<'_>) {
+        if let Some(observer) = self {
+            observer.observe(time, event, world);
+        }
+    }
+}
+
+/// Observes nothing (a protocol without a chart recorder).
+impl<P: Protocol> Observer<P> for () {
+    fn observe(&mut self, _: SimTime, _: &TraceEvent<'_, P>, _: &WorldView<'_>) {}
+}
+
+/// Observers in a tuple, called in order, each statically: no dynamic call
+/// per event on the run path.
+macro_rules! observer_tuple {
+    ($($name:ident),+) => {
+        impl<P: Protocol, $($name: Observer<P>),+> Observer<P> for ($($name,)+) {
+            #[allow(non_snake_case)]
+            fn observe(&mut self, time: SimTime, event: &TraceEvent<'_, P>, world: &WorldView<'_>) {
+                let ($($name,)+) = self;
+                $($name.observe(time, event, world);)+
+            }
+        }
+    };
+}
+observer_tuple!(A, B);
+observer_tuple!(A, B, C);
+observer_tuple!(A, B, C, D);
+
 /// Several observers, called in order.
 pub struct Observers<'o, P: Protocol> {
     list: Vec<&'o mut dyn Observer<P>>,

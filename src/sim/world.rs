@@ -33,7 +33,7 @@ pub struct SimulationConfig {
 
 /// Limits that hold unless a scenario says otherwise.
 pub const EVENTS_MAX_DEFAULT: u64 = 200_000_000;
-pub const PENDING_MAX_DEFAULT: usize = 10_000_000;
+pub const PENDING_MAX_DEFAULT: usize = 1_000_000;
 pub const INBOX_MAX_DEFAULT: usize = 100_000;
 
 /// The engine's account of a finished run.
@@ -49,6 +49,24 @@ pub struct RunReport {
     pub pending_high_water: usize,
     /// Set when the run stopped before its duration (the event limit).
     pub stopped_early: Option<String>,
+    /// Set when the run stopped because more events would have been pending
+    /// than `pending_max`: the run is incomplete and cannot be judged.
+    pub overflow: Option<PendingOverflow>,
+}
+
+/// A run that needed more pending events than its limit, and what filled
+/// the queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PendingOverflow {
+    /// When (simulated time).
+    pub at: SimTime,
+    /// The limit (`limits.pending_max`).
+    pub pending_max: usize,
+    /// The largest group of pending events: "messages `Ping` to node 2",
+    /// "timers `Tick` of node 0".
+    pub source: String,
+    /// How many of the pending events that group holds.
+    pub source_count: usize,
 }
 
 /// Where the next event comes from. Node starts and scheduled faults are
@@ -244,12 +262,62 @@ impl<P: Protocol> Simulation<P> {
             self.queue_events += 1;
             let next = self.take(source);
             self.handle(next, observer);
+            if self.queue.overflowed() {
+                return self.overflow_report();
+            }
         }
         if stopped_early.is_none() {
             self.now = self.end;
         }
         self.emit(observer, TraceEvent::End);
         self.finish(stopped_early)
+    }
+
+    /// The report of a run stopped by its pending-event limit. Events were
+    /// dropped, so message accounting is not asserted.
+    fn overflow_report(self) -> RunReport {
+        let (source, source_count) = self.largest_pending_group();
+        RunReport {
+            end: self.now,
+            events: self.events.get(),
+            queue_events: self.queue_events,
+            messages: self.stats.clone(),
+            pending_high_water: self.queue.pending_high_water(),
+            stopped_early: None,
+            overflow: Some(PendingOverflow {
+                at: self.now,
+                pending_max: self.config.pending_max,
+                source,
+                source_count,
+            }),
+        }
+    }
+
+    /// What most of the pending events are, in words, and how many.
+    fn largest_pending_group(&self) -> (String, usize) {
+        let mut groups: std::collections::BTreeMap<String, usize> = Default::default();
+        for event in self.queue.pending() {
+            let group = match event {
+                Event::Deliver { to, message, .. } => {
+                    format!("messages `{}` to node {to}", short_name(message))
+                }
+                Event::Timer { node, generation } => {
+                    let timer = self.nodes[*node as usize]
+                        .timers
+                        .iter()
+                        .find(|entry| entry.generation == *generation)
+                        .map_or("cancelled".to_string(), |entry| short_name(&entry.timer));
+                    format!("timers `{timer}` of node {node}")
+                }
+                Event::Resume { node, .. } => format!("resumes of node {node}"),
+                Event::DegradeEnd { .. } => "ends of degraded links".to_string(),
+            };
+            *groups.entry(group).or_default() += 1;
+        }
+        groups
+            .into_iter()
+            .max_by_key(|(_, count)| *count)
+            .unwrap_or_default()
     }
 
     fn finish(mut self, stopped_early: Option<String>) -> RunReport {
@@ -281,6 +349,7 @@ impl<P: Protocol> Simulation<P> {
             messages: self.stats,
             pending_high_water: self.queue.pending_high_water(),
             stopped_early,
+            overflow: None,
         }
     }
 
@@ -909,5 +978,19 @@ impl<P: Protocol> Simulation<P> {
                 },
             );
         }
+    }
+}
+
+/// A protocol value's name as its JSON shows it: a message's `type`, a unit
+/// timer's name, or the one key of an enum with data.
+fn short_name(value: &impl Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        Ok(serde_json::Value::Object(fields)) => match fields.get("type") {
+            Some(serde_json::Value::String(name)) => name.clone(),
+            _ if fields.len() == 1 => fields.keys().next().cloned().unwrap_or_default(),
+            _ => "message".to_string(),
+        },
+        _ => "value".to_string(),
     }
 }

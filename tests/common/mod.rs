@@ -17,7 +17,17 @@ pub fn repo_path(relative: &str) -> PathBuf {
 }
 
 pub fn load(relative: &str) -> Scenario {
-    scenario::load(&repo_path(relative)).unwrap_or_else(|e| panic!("{e}"))
+    scenario::load(&repo_path(relative), &registry()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The built-in protocols.
+pub fn registry() -> scenario::Registry {
+    faultline::protocols::registry()
+}
+
+/// Parses scenario text with the built-in protocols.
+pub fn parse(text: &str, label: &str) -> Result<Scenario, scenario::ScenarioError> {
+    scenario::parse(text, label, &registry())
 }
 
 /// The `faultline` binary, started in the repository (so paths like
@@ -39,10 +49,7 @@ pub fn run_in_memory(scenario: &Scenario, seed: Option<u64>) -> RunResult {
 }
 
 /// The report of check `name` in a run's result (the check must be in the scenario).
-pub fn report_of(
-    result: &RunResult,
-    name: faultline::check::CheckName,
-) -> &faultline::check::CheckReport {
+pub fn report_of<'a>(result: &'a RunResult, name: &str) -> &'a faultline::check::CheckReport {
     result
         .reports
         .iter()
@@ -68,7 +75,7 @@ pub fn with_variant(file: &str, variant: &str) -> Scenario {
             format!("{}variant: {variant}, {}", &text[..open], &text[open..])
         }
     };
-    scenario::parse(&text, file).unwrap_or_else(|e| panic!("{e}"))
+    parse(&text, file).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A fully connected network and all-up statuses, for feeding a judge
@@ -389,4 +396,34 @@ pub fn traced_run(scenario: &Scenario, seed: u64) -> TracedRun {
         })
         .collect();
     TracedRun { lines, passed }
+}
+
+/// What a judge built by hand in a test needs: a run's setup with no faults
+/// (`faults` given where a test needs them), everyone present.
+pub struct HandSetup {
+    pub nodes: u32,
+    pub faults: Vec<ScheduledFault>,
+    pub absent: Vec<bool>,
+}
+
+impl HandSetup {
+    pub fn new(nodes: u32, faults: Vec<ScheduledFault>) -> Self {
+        HandSetup {
+            nodes,
+            faults,
+            absent: vec![false; nodes as usize],
+        }
+    }
+
+    pub fn setup(&self) -> faultline::harness::RunSetup<'_> {
+        faultline::harness::RunSetup {
+            node_count: self.nodes,
+            seed: 0,
+            duration: SimDuration::from_secs(60),
+            faults: &self.faults,
+            faults_end: run::faults_end(&self.faults),
+            latency_max: SimDuration::from_millis(40),
+            absent: &self.absent,
+        }
+    }
 }

@@ -15,12 +15,22 @@
 //! dropped once suspected. Nodes that join later are outside every view until
 //! their first heartbeat arrives.
 
+mod chart;
+mod check;
+pub mod placement;
+
+pub use check::{HashingCheck, HashingJudge, Membership};
+
 use super::heartbeat::{BeatStamp, Detector, Incarnation};
-use super::placement::{key_hash, key_name, Placement, Scheme};
+use crate::check::{Property, PropertyKind};
+use crate::harness::{BlockError, Harness, HumanDuration, Place, RunSetup, ScenarioFacts};
 use crate::node::{Context, NodeId, Protocol};
+use crate::plot::{Chart, TimelineData};
 use crate::sim::time::SimDuration;
-use serde::Serialize;
+use placement::{key_hash, key_name, Placement, Scheme};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum KeyDistribution {
@@ -262,5 +272,203 @@ impl Hashing {
             }
         }
         ctx.set_timer(HashingTimer::Request, self.request_interval);
+    }
+}
+
+/// `protocol: Hashing(scheme: Ring(vnodes: 200), replicas: 2, keys: 20000)`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashingBlock {
+    /// Ring, modulo or rendezvous.
+    pub scheme: Scheme,
+    /// Owners per key.
+    #[serde(default = "replicas_default")]
+    pub replicas: usize,
+    /// Keys in the workload.
+    #[serde(default = "keys_default")]
+    pub keys: u64,
+    /// How requests pick keys.
+    #[serde(default)]
+    pub distribution: DistributionBlock,
+    /// Heartbeat interval.
+    #[serde(default = "interval_default")]
+    pub interval: HumanDuration,
+    /// Heartbeat timeout.
+    #[serde(default = "timeout_default")]
+    pub timeout: HumanDuration,
+    /// Time between a node's requests.
+    #[serde(default = "request_interval_default")]
+    pub request_interval: HumanDuration,
+}
+
+/// `Uniform` or `Zipf(s: 1.1)`.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum DistributionBlock {
+    /// Every key alike.
+    #[default]
+    Uniform,
+    /// Zipf with exponent `s`.
+    Zipf {
+        /// The exponent.
+        s: f64,
+    },
+}
+
+fn replicas_default() -> usize {
+    1
+}
+fn keys_default() -> u64 {
+    10_000
+}
+fn interval_default() -> HumanDuration {
+    HumanDuration(Duration::from_millis(100))
+}
+fn timeout_default() -> HumanDuration {
+    HumanDuration(Duration::from_millis(500))
+}
+fn request_interval_default() -> HumanDuration {
+    HumanDuration(Duration::from_millis(50))
+}
+
+fn scheme_valid(scheme: Scheme) -> Result<Scheme, BlockError> {
+    if let Scheme::Ring { vnodes } = scheme {
+        if !(1..=10_000).contains(&vnodes) {
+            return Err(BlockError::new(
+                Place::field("scheme"),
+                format!("{vnodes} virtual nodes: expected 1 to 10000"),
+            ));
+        }
+    }
+    Ok(scheme)
+}
+
+fn distribution(block: &HashingBlock) -> Result<(KeyDistribution, Vec<f64>), BlockError> {
+    Ok(match block.distribution {
+        DistributionBlock::Uniform => (KeyDistribution::Uniform, Vec::new()),
+        DistributionBlock::Zipf { s } => {
+            if !(s > 0.0 && s <= 10.0) {
+                return Err(BlockError::new(
+                    Place::field("distribution"),
+                    format!("Zipf exponent {s}: expected more than 0, at most 10"),
+                ));
+            }
+            (
+                KeyDistribution::Zipf { s },
+                Hashing::zipf_cdf(block.keys, s),
+            )
+        }
+    })
+}
+
+impl Harness for Hashing {
+    const NAME: &'static str = "Hashing";
+    const PROPERTIES: &'static [Property] = &[
+        Property {
+            name: "Balance",
+            kind: PropertyKind::Safety,
+            summary: "with every initial member, the busiest node holds at most this multiple of the mean",
+            example: "Balance(max_over_mean: 1.3)",
+        },
+        Property {
+            name: "Movement",
+            kind: PropertyKind::Safety,
+            summary: "a join or leave moves at most this fraction of keys",
+            example: "Movement(max_fraction: 0.15)",
+        },
+        Property {
+            name: "Converges",
+            kind: PropertyKind::Liveness,
+            summary: "the up nodes' views give every key the same owner again within the bound after the last fault",
+            example: "Converges(\"2s\")",
+        },
+        Property {
+            name: "ViewsDisagreed",
+            kind: PropertyKind::Coverage,
+            summary: "the up nodes' views gave some key different owners",
+            example: "",
+        },
+        Property {
+            name: "RequestMisrouted",
+            kind: PropertyKind::Coverage,
+            summary: "a request reached a node that is no owner of its key in its own view",
+            example: "",
+        },
+    ];
+    type Block = HashingBlock;
+    type Check = HashingCheck;
+    type Judge = HashingJudge;
+    type Recorder = ();
+
+    fn configure(block: HashingBlock, scenario: &ScenarioFacts<'_>) -> Result<Self, BlockError> {
+        let scheme = scheme_valid(block.scheme)?;
+        if !(1..=1_000_000).contains(&block.keys) {
+            return Err(BlockError::new(
+                Place::field("keys"),
+                format!("{} keys: expected 1 to 1000000", block.keys),
+            ));
+        }
+        if block.replicas == 0 || block.replicas > scenario.node_count as usize {
+            return Err(BlockError::new(
+                Place::field("replicas"),
+                format!(
+                    "{} replicas: expected 1 to {}",
+                    block.replicas, scenario.node_count
+                ),
+            ));
+        }
+        let (distribution, zipf_cdf) = distribution(&block)?;
+        let joiners = scenario.joiners();
+        Ok(Hashing {
+            scheme,
+            replicas: block.replicas,
+            keys: block.keys,
+            distribution,
+            interval: block.interval.positive(Place::field("interval"))?,
+            timeout: block.timeout.positive(Place::field("timeout"))?,
+            request_interval: block
+                .request_interval
+                .positive(Place::field("request_interval"))?,
+            members_initial: (0..scenario.node_count)
+                .filter(|n| !joiners.contains(n))
+                .collect(),
+            zipf_cdf: Arc::new(zipf_cdf),
+        })
+    }
+
+    fn check_valid(check: &HashingCheck, _scenario: &ScenarioFacts<'_>) -> Result<(), BlockError> {
+        match *check {
+            HashingCheck::Balance { max_over_mean }
+                if max_over_mean.is_nan() || max_over_mean < 1.0 =>
+            {
+                Err(BlockError::new(
+                    Place::root(),
+                    format!(
+                        "max_over_mean {max_over_mean} is below 1, which no placement can reach"
+                    ),
+                ))
+            }
+            HashingCheck::Movement { max_fraction } => {
+                crate::harness::probability(Place::root(), max_fraction).map(|_| ())
+            }
+            HashingCheck::Converges(within) => within.positive(Place::root()).map(|_| ()),
+            _ => Ok(()),
+        }
+    }
+
+    fn judge(&self, checks: &[HashingCheck], setup: &RunSetup<'_>) -> HashingJudge {
+        HashingJudge::new(self, checks, setup)
+    }
+
+    fn recorder(&self, _setup: &RunSetup<'_>) {}
+
+    fn charts(
+        &self,
+        judge: &HashingJudge,
+        _recorder: (),
+        timeline: &mut TimelineData,
+        setup: &RunSetup<'_>,
+    ) -> Vec<(String, Chart)> {
+        vec![chart::hashing_chart(self, judge, timeline, setup)]
     }
 }

@@ -29,12 +29,48 @@
 //! "Chosen" always uses a true majority of the acceptors, whatever quorum the
 //! protocol variant uses, because that is what Paxos promises.
 
-use super::{report, CheckName, CheckReport, Violation};
+use super::{Ballot, Paxos, PaxosObservation, Value};
+use crate::check::{report, CheckReport, Coverage, PropertyKind, Violation};
+use crate::harness::{Check, HumanDuration, Judge, RunSetup};
 use crate::node::NodeId;
-use crate::protocols::paxos::{Ballot, Paxos, PaxosObservation, Value};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::{NodeStatus, Observer, TraceEvent, WorldView};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// What `checks: [...]` may list for Paxos.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub enum PaxosCheck {
+    /// At most one value chosen; learners agree.
+    Agreement,
+    /// Chosen and learned values were proposed.
+    Validity,
+    /// A node learns at most once, and only what was chosen.
+    Integrity,
+    /// One value per ballot among acceptors.
+    OneValuePerBallot,
+    /// A value is chosen within the bound once faults stop.
+    DecidesWithin(HumanDuration),
+    /// Coverage: two proposers ran rounds before a choice.
+    DuelingProposers,
+    /// Coverage: a proposer proposed another client's value.
+    ValueAdopted,
+}
+
+impl Check for PaxosCheck {
+    fn name(&self) -> &'static str {
+        match self {
+            PaxosCheck::Agreement => "Agreement",
+            PaxosCheck::Validity => "Validity",
+            PaxosCheck::Integrity => "Integrity",
+            PaxosCheck::OneValuePerBallot => "OneValuePerBallot",
+            PaxosCheck::DecidesWithin(_) => "DecidesWithin",
+            PaxosCheck::DuelingProposers => "DuelingProposers",
+            PaxosCheck::ValueAdopted => "ValueAdopted",
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 struct Learned {
@@ -69,12 +105,25 @@ pub struct PaxosJudge {
     /// Set once the run is past `faults_end`: the start of the liveness
     /// window, or why it is not judged.
     liveness: Option<Result<SimTime, String>>,
+    /// Proposers that started a round before anything was chosen.
+    preparers_early: Vec<NodeId>,
+    /// Rounds started.
+    rounds: u64,
+    /// Per proposer: its latest client value.
+    own_value: BTreeMap<NodeId, Value>,
+    /// Proposals of a value other than the proposer's own.
+    adopted: u64,
+    checks: Vec<PaxosCheck>,
 }
 
 impl PaxosJudge {
-    /// `faults_end` is when the last fault (including pauses and degraded
-    /// links) is over.
-    pub fn new(protocol: &Paxos, within: Option<SimDuration>, faults_end: SimTime) -> Self {
+    /// A judge of `checks` for one run.
+    pub fn new(protocol: &Paxos, checks: &[PaxosCheck], setup: &RunSetup<'_>) -> Self {
+        let within = checks.iter().find_map(|check| match check {
+            PaxosCheck::DecidesWithin(within) => Some(within.span()),
+            _ => None,
+        });
+        let faults_end = setup.faults_end;
         PaxosJudge {
             acceptors: protocol.acceptors.clone(),
             proposers: protocol.proposers.clone(),
@@ -97,6 +146,11 @@ impl PaxosJudge {
             chosen: None,
             chosen_all: Vec::new(),
             liveness: None,
+            preparers_early: Vec::new(),
+            rounds: 0,
+            own_value: BTreeMap::new(),
+            adopted: 0,
+            checks: checks.to_vec(),
         }
     }
 
@@ -230,63 +284,65 @@ impl PaxosJudge {
         });
     }
 
-    pub fn reports(&mut self, wanted: &[CheckName], end: SimTime) -> Vec<CheckReport> {
-        wanted
-            .iter()
-            .map(|name| match name {
-                CheckName::Agreement => {
-                    let chosen = match self.chosen_all.first() {
-                        None => "no value chosen".to_string(),
-                        Some((time, ballot, value)) => format!(
-                            "{} proposal(s) chosen; first: {value:?} under ballot {} at {time}",
-                            self.chosen_all.len(),
-                            ballot_name(*ballot)
-                        ),
-                    };
-                    let learned = match self.learns.first() {
-                        None => "no node learned a value".to_string(),
-                        Some(first) => format!(
-                            "{} learn(s); first: node {} learned {:?} (ballot {}) at {}",
-                            self.learns.len(),
-                            first.node,
-                            first.value,
-                            ballot_name(first.ballot),
-                            first.time
-                        ),
-                    };
-                    let detail = format!("{chosen}; {learned}");
-                    report(CheckName::Agreement, detail, self.agreement.clone())
-                }
-                CheckName::Validity => report(
-                    CheckName::Validity,
-                    format!("client values: {:?}", self.client_values),
-                    self.validity.clone(),
-                ),
-                CheckName::Integrity => {
-                    let nodes: std::collections::BTreeSet<NodeId> =
-                        self.learns.iter().map(|l| l.node).collect();
-                    report(
-                        CheckName::Integrity,
-                        format!("{} node(s) learned", nodes.len()),
-                        self.integrity.clone(),
-                    )
-                }
-                CheckName::OneValuePerBallot => {
-                    let ballots: std::collections::BTreeSet<Ballot> =
-                        self.accepted_by.keys().map(|(ballot, _)| *ballot).collect();
-                    report(
-                        CheckName::OneValuePerBallot,
-                        format!(
-                            "{} ballot(s) accepted, {} proposal(s)",
-                            ballots.len(),
-                            self.accepted_by.len()
-                        ),
-                        self.one_value.clone(),
-                    )
-                }
-                _ => self.liveness_report(end),
-            })
-            .collect()
+    fn check_report(&mut self, check: &PaxosCheck, end: SimTime) -> Option<CheckReport> {
+        let safety = PropertyKind::Safety;
+        Some(match check {
+            PaxosCheck::Agreement => {
+                let chosen = match self.chosen_all.first() {
+                    None => "no value chosen".to_string(),
+                    Some((time, ballot, value)) => format!(
+                        "{} proposal(s) chosen; first: {value:?} under ballot {} at {time}",
+                        self.chosen_all.len(),
+                        ballot_name(*ballot)
+                    ),
+                };
+                let learned = match self.learns.first() {
+                    None => "no node learned a value".to_string(),
+                    Some(first) => format!(
+                        "{} learn(s); first: node {} learned {:?} (ballot {}) at {}",
+                        self.learns.len(),
+                        first.node,
+                        first.value,
+                        ballot_name(first.ballot),
+                        first.time
+                    ),
+                };
+                let detail = format!("{chosen}; {learned}");
+                report("Agreement", safety, detail, self.agreement.clone())
+            }
+            PaxosCheck::Validity => report(
+                "Validity",
+                safety,
+                format!("client values: {:?}", self.client_values),
+                self.validity.clone(),
+            ),
+            PaxosCheck::Integrity => {
+                let nodes: std::collections::BTreeSet<NodeId> =
+                    self.learns.iter().map(|l| l.node).collect();
+                report(
+                    "Integrity",
+                    safety,
+                    format!("{} node(s) learned", nodes.len()),
+                    self.integrity.clone(),
+                )
+            }
+            PaxosCheck::OneValuePerBallot => {
+                let ballots: std::collections::BTreeSet<Ballot> =
+                    self.accepted_by.keys().map(|(ballot, _)| *ballot).collect();
+                report(
+                    "OneValuePerBallot",
+                    safety,
+                    format!(
+                        "{} ballot(s) accepted, {} proposal(s)",
+                        ballots.len(),
+                        self.accepted_by.len()
+                    ),
+                    self.one_value.clone(),
+                )
+            }
+            PaxosCheck::DecidesWithin(_) => self.liveness_report(end),
+            PaxosCheck::DuelingProposers | PaxosCheck::ValueAdopted => return None,
+        })
     }
 
     fn liveness_report(&mut self, end: SimTime) -> CheckReport {
@@ -337,10 +393,51 @@ impl PaxosJudge {
                 }
             }
         };
-        report(CheckName::DecidesWithin, detail, violations)
+        report("DecidesWithin", PropertyKind::Liveness, detail, violations)
     }
 }
 
+impl Judge for PaxosJudge {
+    fn reports(&mut self, end: SimTime) -> Vec<CheckReport> {
+        let checks = self.checks.clone();
+        checks
+            .iter()
+            .filter_map(|check| self.check_report(check, end))
+            .collect()
+    }
+
+    fn coverage(&self) -> Vec<Coverage> {
+        vec![
+            Coverage {
+                name: "DuelingProposers",
+                happened: self.preparers_early.len() > 1,
+                detail: format!(
+                    "proposers {:?} started rounds before a value was chosen",
+                    self.preparers_early
+                ),
+            },
+            Coverage {
+                name: "ValueAdopted",
+                happened: self.adopted > 0,
+                detail: format!("{} proposal(s) of another client's value", self.adopted),
+            },
+        ]
+    }
+
+    fn metrics(&self, _end: SimTime) -> BTreeMap<String, f64> {
+        let mut metrics = BTreeMap::new();
+        metrics.insert("rounds".to_string(), self.rounds as f64);
+        if let Some((time, ..)) = &self.chosen {
+            metrics.insert(
+                "decision_time_s".to_string(),
+                time.since(self.value_first_at.min(*time)).as_secs_f64(),
+            );
+        }
+        metrics
+    }
+}
+
+/// A ballot as the charts and messages write it: `round.proposer`.
 pub fn ballot_name(ballot: Ballot) -> String {
     format!("{}.{}", ballot.round, ballot.proposer)
 }
@@ -357,8 +454,22 @@ impl Observer<Paxos> for PaxosJudge {
             return;
         };
         match observation {
-            PaxosObservation::ClientValue { .. } if !self.with_value.contains(node) => {
-                self.with_value.push(*node);
+            PaxosObservation::ClientValue { value } => {
+                if !self.with_value.contains(node) {
+                    self.with_value.push(*node);
+                }
+                self.own_value.insert(*node, value.clone());
+            }
+            PaxosObservation::Prepare { .. } => {
+                self.rounds += 1;
+                if self.chosen.is_none() && !self.preparers_early.contains(node) {
+                    self.preparers_early.push(*node);
+                }
+            }
+            PaxosObservation::Propose { value, .. }
+                if self.own_value.get(node).is_some_and(|own| own != value) =>
+            {
+                self.adopted += 1;
             }
             PaxosObservation::Learn { ballot, value } => self.on_learn(Learned {
                 node: *node,

@@ -12,14 +12,50 @@
 //! Ownership disagreement over time is the fraction of a sample of keys whose
 //! primary is not the same in every up node's view; it is what the chart plots.
 
-use super::{report, CheckName, CheckReport, Violation};
+use super::placement::{balance, key_hash, key_name, moved_fraction, Placement, Scheme};
+use super::{Hashing, HashingObservation};
+use crate::check::{report, CheckReport, Coverage, PropertyKind, Violation};
+use crate::harness::{Check, HumanDuration, Judge, RunSetup};
 use crate::node::NodeId;
-use crate::protocols::hashing::{Hashing, HashingObservation};
-use crate::protocols::placement::{balance, key_hash, key_name, moved_fraction, Placement, Scheme};
 use crate::sim::time::{SimDuration, SimTime};
-use crate::sim::{Observer, TraceEvent, WorldView};
+use crate::sim::{Fault, Observer, TraceEvent, WorldView};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write;
+
+/// What `checks: [...]` may list for consistent hashing.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub enum HashingCheck {
+    /// The busiest node holds at most this multiple of the mean.
+    Balance {
+        /// The bound.
+        max_over_mean: f64,
+    },
+    /// A join or leave moves at most this fraction of keys.
+    Movement {
+        /// The bound.
+        max_fraction: f64,
+    },
+    /// Views agree again within the bound after the last fault.
+    Converges(HumanDuration),
+    /// Coverage: views disagreed on some key's owner.
+    ViewsDisagreed,
+    /// Coverage: a request was misrouted.
+    RequestMisrouted,
+}
+
+impl Check for HashingCheck {
+    fn name(&self) -> &'static str {
+        match self {
+            HashingCheck::Balance { .. } => "Balance",
+            HashingCheck::Movement { .. } => "Movement",
+            HashingCheck::Converges(_) => "Converges",
+            HashingCheck::ViewsDisagreed => "ViewsDisagreed",
+            HashingCheck::RequestMisrouted => "RequestMisrouted",
+        }
+    }
+}
 
 /// Keys sampled for ownership disagreement.
 const SAMPLE_KEYS: u64 = 1000;
@@ -49,17 +85,28 @@ pub struct HashingJudge {
     misrouted: u64,
     /// When each misrouted request was served.
     pub misrouted_at: Vec<SimTime>,
+    checks: Vec<HashingCheck>,
 }
 
 impl HashingJudge {
-    pub fn new(
-        protocol: &Hashing,
-        node_count: u32,
-        initial: Vec<NodeId>,
-        changes: Vec<(SimTime, Membership)>,
-        within: Option<SimDuration>,
-        faults_end: SimTime,
-    ) -> Self {
+    /// A judge of `checks` for one run; the membership changes are the
+    /// run's joins and leaves.
+    pub fn new(protocol: &Hashing, checks: &[HashingCheck], setup: &RunSetup<'_>) -> Self {
+        let within = checks.iter().find_map(|check| match check {
+            HashingCheck::Converges(within) => Some(within.span()),
+            _ => None,
+        });
+        let changes = setup
+            .faults
+            .iter()
+            .filter_map(|scheduled| match scheduled.fault {
+                Fault::Join { node } => Some((scheduled.at, Membership::Join(node))),
+                Fault::Leave { node } => Some((scheduled.at, Membership::Leave(node))),
+                _ => None,
+            })
+            .collect();
+        let initial = protocol.members_initial.clone();
+        let (faults_end, node_count) = (setup.faults_end, setup.node_count);
         HashingJudge {
             scheme: protocol.scheme,
             keys: protocol.keys,
@@ -77,6 +124,7 @@ impl HashingJudge {
             served: BTreeMap::new(),
             misrouted: 0,
             misrouted_at: Vec::new(),
+            checks: checks.to_vec(),
         }
     }
 
@@ -148,58 +196,75 @@ impl HashingJudge {
             .collect()
     }
 
-    pub fn reports(&mut self, wanted: &[(CheckName, f64)], end: SimTime) -> Vec<CheckReport> {
-        wanted
-            .iter()
-            .map(|&(name, limit)| match name {
-                CheckName::Balance => {
-                    let stats = balance(&Placement::new(self.scheme, &self.initial), &self.all_keys());
-                    let theory = match self.scheme {
-                        Scheme::Ring { vnodes } => format!(", theory 1/sqrt({vnodes}) = {:.4}", 1.0 / (vnodes as f64).sqrt()),
-                        _ => String::new(),
-                    };
-                    let detail = format!(
-                        "{} keys on {} nodes: max/mean {:.3}, coefficient of variation {:.4}{theory}",
-                        self.keys,
-                        self.initial.len(),
-                        stats.max_over_mean,
-                        stats.cv
-                    );
-                    let violations = if stats.max_over_mean > limit {
-                        vec![Violation {
-                            time: SimTime::ZERO,
-                            nodes: stats.loads.iter().max_by_key(|(_, load)| *load).map(|(n, _)| vec![*n]).unwrap_or_default(),
-                            message: format!("max/mean {:.3} exceeds {limit}", stats.max_over_mean),
-                        }]
-                    } else {
-                        Vec::new()
-                    };
-                    report(CheckName::Balance, detail, violations)
-                }
-                CheckName::Movement => {
-                    let mut detail = String::new();
-                    let mut violations = Vec::new();
-                    for (at, change, fraction) in self.movements() {
-                        let _ = write!(detail, "{change:?} at {at}: {:.1}% of keys moved; ", 100.0 * fraction);
-                        if fraction > limit {
-                            let node = match change {
-                                Membership::Join(n) | Membership::Leave(n) => n,
-                            };
-                            violations.push(Violation {
-                                time: at,
-                                nodes: vec![node],
-                                message: format!("{change:?} moved {:.1}% of keys, more than {:.1}%", 100.0 * fraction, 100.0 * limit),
-                            });
-                        }
-                    }
-                    if detail.is_empty() {
-                        detail = "no membership change scheduled".into();
-                    }
-                    report(CheckName::Movement, detail.trim_end_matches("; ").to_string(), violations)
-                }
-                _ => self.convergence_report(end),
-            })
-            .collect()
+    fn balance_report(&self, limit: f64) -> CheckReport {
+        let stats = balance(
+            &Placement::new(self.scheme, &self.initial),
+            &self.all_keys(),
+        );
+        let theory = match self.scheme {
+            Scheme::Ring { vnodes } => format!(
+                ", theory 1/sqrt({vnodes}) = {:.4}",
+                1.0 / (vnodes as f64).sqrt()
+            ),
+            _ => String::new(),
+        };
+        let detail = format!(
+            "{} keys on {} nodes: max/mean {:.3}, coefficient of variation {:.4}{theory}",
+            self.keys,
+            self.initial.len(),
+            stats.max_over_mean,
+            stats.cv
+        );
+        let mut violations = Vec::new();
+        if stats.max_over_mean > limit {
+            violations.push(Violation {
+                time: SimTime::ZERO,
+                nodes: stats
+                    .loads
+                    .iter()
+                    .max_by_key(|(_, load)| *load)
+                    .map(|(n, _)| vec![*n])
+                    .unwrap_or_default(),
+                message: format!("max/mean {:.3} exceeds {limit}", stats.max_over_mean),
+            });
+        }
+        report("Balance", PropertyKind::Safety, detail, violations)
+    }
+
+    fn movement_report(&self, limit: f64) -> CheckReport {
+        let mut detail = String::new();
+        let mut violations = Vec::new();
+        for (at, change, fraction) in self.movements() {
+            let _ = write!(
+                detail,
+                "{change:?} at {at}: {:.1}% of keys moved; ",
+                100.0 * fraction
+            );
+            if fraction > limit {
+                let node = match change {
+                    Membership::Join(n) | Membership::Leave(n) => n,
+                };
+                violations.push(Violation {
+                    time: at,
+                    nodes: vec![node],
+                    message: format!(
+                        "{change:?} moved {:.1}% of keys, more than {:.1}%",
+                        100.0 * fraction,
+                        100.0 * limit
+                    ),
+                });
+            }
+        }
+        if detail.is_empty() {
+            detail = "no membership change scheduled".into();
+        }
+        let detail = detail.trim_end_matches("; ").to_string();
+        report("Movement", PropertyKind::Safety, detail, violations)
+    }
+
+    /// The peak share of sampled keys whose owner the up views disagreed on.
+    pub fn disagreement_peak(&self) -> f64 {
+        self.series.iter().map(|&(_, v)| v).fold(0.0, f64::max)
     }
 
     fn convergence_report(&self, end: SimTime) -> CheckReport {
@@ -209,7 +274,7 @@ impl HashingJudge {
             "{} requests routed, {} misrouted (the receiver's view did not make it an owner), {} never served (lost, or owner unreachable)",
             self.routed, self.misrouted, failed
         );
-        let peak = self.series.iter().map(|&(_, v)| v).fold(0.0, f64::max);
+        let peak = self.disagreement_peak();
         // The moment disagreement last became zero, if it is zero at the end.
         let settled = match self.series.last() {
             Some(&(_, last)) if last > 0.0 => None,
@@ -243,7 +308,46 @@ impl HashingJudge {
                 requests
             }
         };
-        report(CheckName::Converges, detail, violations)
+        report("Converges", PropertyKind::Liveness, detail, violations)
+    }
+}
+
+impl Judge for HashingJudge {
+    fn reports(&mut self, end: SimTime) -> Vec<CheckReport> {
+        self.checks
+            .iter()
+            .filter_map(|check| match *check {
+                HashingCheck::Balance { max_over_mean } => Some(self.balance_report(max_over_mean)),
+                HashingCheck::Movement { max_fraction } => Some(self.movement_report(max_fraction)),
+                HashingCheck::Converges(_) => Some(self.convergence_report(end)),
+                HashingCheck::ViewsDisagreed | HashingCheck::RequestMisrouted => None,
+            })
+            .collect()
+    }
+
+    fn coverage(&self) -> Vec<Coverage> {
+        vec![
+            Coverage {
+                name: "ViewsDisagreed",
+                happened: self.disagreement_peak() > 0.0,
+                detail: format!(
+                    "peak disagreement {:.1}% of sampled keys",
+                    100.0 * self.disagreement_peak()
+                ),
+            },
+            Coverage {
+                name: "RequestMisrouted",
+                happened: self.misrouted > 0,
+                detail: format!("{} request(s) misrouted", self.misrouted),
+            },
+        ]
+    }
+
+    fn metrics(&self, _end: SimTime) -> BTreeMap<String, f64> {
+        BTreeMap::from([
+            ("disagreement_peak".to_string(), self.disagreement_peak()),
+            ("misrouted".to_string(), self.misrouted as f64),
+        ])
     }
 }
 

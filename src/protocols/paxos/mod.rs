@@ -30,9 +30,21 @@
 //! The known-bug variants each remove one of these pillars; the checks must
 //! catch every one of them.
 
+mod chart;
+mod check;
+
+pub use chart::PaxosMarks;
+pub use check::{ballot_name, PaxosCheck, PaxosJudge};
+
+use crate::check::{Property, PropertyKind};
+use crate::harness::{
+    node_exists, BlockError, Harness, HumanDuration, Place, RunSetup, ScenarioFacts,
+};
 use crate::node::{Context, NodeId, Protocol};
+use crate::plot::{Chart, TimelineData};
 use crate::sim::time::{LocalTime, SimDuration};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
 pub type Round = u64;
 /// Values are shared, not copied: a message, a promise and a persisted
@@ -58,7 +70,7 @@ pub struct ClientValue {
     pub value: Value,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PaxosVariant {
     #[default]
     Correct,
@@ -499,5 +511,223 @@ impl Protocol for Paxos {
                 }
             }
         }
+    }
+}
+
+/// `protocol: Paxos(proposers: [...], values: [...], ...)`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaxosBlock {
+    /// The nodes that propose.
+    pub proposers: Vec<u32>,
+    /// The nodes that vote (default: every node).
+    #[serde(default)]
+    pub acceptors: Option<Vec<u32>>,
+    /// What clients hand to proposers, and when.
+    pub values: Vec<ClientValueBlock>,
+    /// How long a round may take before a retry.
+    #[serde(default = "round_timeout_default")]
+    pub round_timeout: HumanDuration,
+    /// The shortest random pause before a retry.
+    #[serde(default = "backoff_min_default")]
+    pub backoff_min: HumanDuration,
+    /// The longest.
+    #[serde(default = "backoff_max_default")]
+    pub backoff_max: HumanDuration,
+    /// The correct protocol or a planted bug.
+    #[serde(default)]
+    pub variant: PaxosVariant,
+}
+
+/// `(node: 0, at: "10ms", value: "A")`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientValueBlock {
+    /// The proposer.
+    pub node: u32,
+    /// When, on the proposer's clock.
+    pub at: HumanDuration,
+    /// The value.
+    pub value: String,
+}
+
+fn round_timeout_default() -> HumanDuration {
+    HumanDuration(Duration::from_millis(200))
+}
+fn backoff_min_default() -> HumanDuration {
+    HumanDuration(Duration::from_millis(10))
+}
+fn backoff_max_default() -> HumanDuration {
+    HumanDuration(Duration::from_millis(150))
+}
+
+/// Distinct existing nodes, at least one.
+fn node_list(
+    field: &'static str,
+    list: &[u32],
+    node_count: u32,
+) -> Result<Vec<NodeId>, BlockError> {
+    if list.is_empty() {
+        return Err(BlockError::new(
+            Place::field(field),
+            "needs at least one node",
+        ));
+    }
+    let mut seen = Vec::new();
+    for (index, &node) in list.iter().enumerate() {
+        let place = Place::field(field).index(index);
+        node_exists(place.clone(), node, node_count)?;
+        if seen.contains(&node) {
+            return Err(BlockError::new(
+                place,
+                format!("node {node} is listed twice"),
+            ));
+        }
+        seen.push(node);
+    }
+    Ok(seen)
+}
+
+fn client_values(
+    values: &[ClientValueBlock],
+    proposers: &[NodeId],
+    scenario: &ScenarioFacts<'_>,
+) -> Result<Vec<ClientValue>, BlockError> {
+    if values.is_empty() {
+        return Err(BlockError::new(
+            Place::field("values"),
+            "no client values: give each proposer something to propose",
+        ));
+    }
+    let mut client_values = Vec::new();
+    for (index, value) in values.iter().enumerate() {
+        let place = |field| Place::field("values").index(index).then(field);
+        node_exists(place("node"), value.node, scenario.node_count)?;
+        if !proposers.contains(&value.node) {
+            return Err(BlockError::new(
+                place("node"),
+                format!("node {} is not a proposer", value.node),
+            ));
+        }
+        let arrives = value.at.span();
+        if arrives >= scenario.duration {
+            return Err(BlockError::new(
+                place("at"),
+                "the value arrives after the end of the run",
+            ));
+        }
+        client_values.push(ClientValue {
+            node: value.node,
+            at: arrives,
+            value: value.value.as_str().into(),
+        });
+    }
+    Ok(client_values)
+}
+
+impl Harness for Paxos {
+    const NAME: &'static str = "Paxos";
+    const PROPERTIES: &'static [Property] = &[
+        Property {
+            name: "Agreement",
+            kind: PropertyKind::Safety,
+            summary: "at most one value is chosen (accepted by a majority under one ballot), and no two learns differ",
+            example: "",
+        },
+        Property {
+            name: "Validity",
+            kind: PropertyKind::Safety,
+            summary: "every chosen or learned value was proposed by a client",
+            example: "",
+        },
+        Property {
+            name: "Integrity",
+            kind: PropertyKind::Safety,
+            summary: "a node learns at most once, and only a value that was chosen",
+            example: "",
+        },
+        Property {
+            name: "OneValuePerBallot",
+            kind: PropertyKind::Safety,
+            summary: "no two acceptors accept different values under one ballot",
+            example: "",
+        },
+        Property {
+            name: "DecidesWithin",
+            kind: PropertyKind::Liveness,
+            summary: "once faults stop with a proposer and a majority connected, a value is chosen within the bound",
+            example: "DecidesWithin(\"2s\")",
+        },
+        Property {
+            name: "DuelingProposers",
+            kind: PropertyKind::Coverage,
+            summary: "two proposers ran rounds before a value was chosen",
+            example: "",
+        },
+        Property {
+            name: "ValueAdopted",
+            kind: PropertyKind::Coverage,
+            summary: "a proposer proposed a value other than its own client's (phase 1 reported an accepted one)",
+            example: "",
+        },
+    ];
+    type Block = PaxosBlock;
+    type Check = PaxosCheck;
+    type Judge = PaxosJudge;
+    type Recorder = PaxosMarks;
+
+    fn configure(block: PaxosBlock, scenario: &ScenarioFacts<'_>) -> Result<Self, BlockError> {
+        let proposers = node_list("proposers", &block.proposers, scenario.node_count)?;
+        let acceptors = match &block.acceptors {
+            Some(list) => node_list("acceptors", list, scenario.node_count)?,
+            None => (0..scenario.node_count).collect(),
+        };
+        let values = client_values(&block.values, &proposers, scenario)?;
+        if block.backoff_min.0 > block.backoff_max.0 {
+            return Err(BlockError::new(
+                Place::field("backoff_min"),
+                "backoff_min is greater than backoff_max",
+            ));
+        }
+        Ok(Paxos {
+            proposers,
+            acceptors,
+            values,
+            round_timeout: block
+                .round_timeout
+                .positive(Place::field("round_timeout"))?,
+            backoff_min: block.backoff_min.span(),
+            backoff_max: block.backoff_max.span(),
+            variant: block.variant,
+        })
+    }
+
+    fn check_valid(check: &PaxosCheck, _scenario: &ScenarioFacts<'_>) -> Result<(), BlockError> {
+        if let PaxosCheck::DecidesWithin(within) = check {
+            within.positive(Place::root())?;
+        }
+        Ok(())
+    }
+
+    fn judge(&self, checks: &[PaxosCheck], setup: &RunSetup<'_>) -> PaxosJudge {
+        PaxosJudge::new(self, checks, setup)
+    }
+
+    fn recorder(&self, _setup: &RunSetup<'_>) -> PaxosMarks {
+        PaxosMarks::default()
+    }
+
+    fn charts(
+        &self,
+        judge: &PaxosJudge,
+        recorder: PaxosMarks,
+        timeline: &mut TimelineData,
+        setup: &RunSetup<'_>,
+    ) -> Vec<(String, Chart)> {
+        vec![chart::paxos_chart(self, judge, recorder, timeline, setup)]
+    }
+
+    fn for_run(&self) -> Self {
+        self.unshared()
     }
 }

@@ -24,12 +24,43 @@
 //! more than one look-back window after the suspect became reachable again (up,
 //! and the link from it up) is a mistake too, reported as lingering.
 
-use super::{report, CheckName, CheckReport, Violation};
+use super::{Heartbeat, Suspicion};
+use crate::check::{report, CheckReport, Coverage, PropertyKind, Violation};
+use crate::harness::{Check, HumanDuration, Judge, RunSetup};
 use crate::node::NodeId;
-use crate::protocols::heartbeat::{Heartbeat, Suspicion};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::{Observer, TraceEvent, WorldView};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt::Write;
+
+/// What `checks: [...]` may list for the heartbeat detector.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub enum HeartbeatCheck {
+    /// Every crash suspected within the bound, and kept suspected.
+    Completeness {
+        /// The bound.
+        within: HumanDuration,
+    },
+    /// No false suspicion.
+    Accuracy,
+    /// Coverage: some crash was suspected.
+    CrashDetected,
+    /// Coverage: some suspicion was taken back.
+    SuspicionRevoked,
+}
+
+impl Check for HeartbeatCheck {
+    fn name(&self) -> &'static str {
+        match self {
+            HeartbeatCheck::Completeness { .. } => "Completeness",
+            HeartbeatCheck::Accuracy => "Accuracy",
+            HeartbeatCheck::CrashDetected => "CrashDetected",
+            HeartbeatCheck::SuspicionRevoked => "SuspicionRevoked",
+        }
+    }
+}
 
 /// One interval during which `observer` suspected `suspect`.
 #[derive(Clone, Debug, PartialEq)]
@@ -105,19 +136,21 @@ pub struct HeartbeatJudge {
     /// already reported as violated, so each is reported once.
     violated: Vec<Option<(SimTime, SimTime)>>,
     completeness_violations: Vec<Violation>,
+    /// Suspicions taken back by a trust.
+    revoked: u64,
+    /// The checks the scenario lists.
+    checks: Vec<HeartbeatCheck>,
 }
 
 impl HeartbeatJudge {
-    /// `latency_bound` is the largest latency the network can produce;
-    /// `within` is Completeness's bound, if that check runs.
-    pub fn new(
-        node_count: u32,
-        protocol: &Heartbeat,
-        latency_bound: SimDuration,
-        within: Option<SimDuration>,
-        absent: &[bool],
-    ) -> Self {
-        let n = node_count as usize;
+    /// A judge of `checks` for one run.
+    pub fn new(protocol: &Heartbeat, checks: &[HeartbeatCheck], setup: &RunSetup<'_>) -> Self {
+        let n = setup.node_count as usize;
+        let latency_bound = setup.latency_max;
+        let within = checks.iter().find_map(|check| match check {
+            HeartbeatCheck::Completeness { within } => Some(within.span()),
+            _ => None,
+        });
         let mut judge = HeartbeatJudge {
             node_count: n,
             window: protocol
@@ -144,9 +177,16 @@ impl HeartbeatJudge {
             detected: vec![false; n * n],
             violated: vec![None; n * n],
             completeness_violations: Vec::new(),
+            revoked: 0,
+            checks: checks.to_vec(),
         };
         // A node that joins later is down from the start.
-        for (node, _) in absent.iter().enumerate().filter(|(_, &absent)| absent) {
+        for (node, _) in setup
+            .absent
+            .iter()
+            .enumerate()
+            .filter(|(_, &absent)| absent)
+        {
             judge.on_down(node as NodeId, SimTime::ZERO, true);
         }
         judge
@@ -424,7 +464,8 @@ impl HeartbeatJudge {
             let _ = write!(detail, " and {} more", self.detections.len() - 40);
         }
         report(
-            CheckName::Completeness,
+            "Completeness",
+            PropertyKind::Liveness,
             detail,
             self.completeness_violations.clone(),
         )
@@ -469,7 +510,7 @@ impl HeartbeatJudge {
             })
             .collect();
         // The detail already names every mistake; no second list.
-        CheckReport::new(CheckName::Accuracy, detail, violations)
+        CheckReport::new("Accuracy", PropertyKind::Safety, detail, violations)
     }
 }
 
@@ -499,6 +540,7 @@ impl HeartbeatJudge {
     }
 
     fn on_trust(&mut self, observer: NodeId, suspect: NodeId, now: SimTime) {
+        self.revoked += 1;
         self.close(observer, suspect, now);
         if self
             .obliged_from(observer, suspect)
@@ -507,6 +549,50 @@ impl HeartbeatJudge {
             let how = format!("was trusted again by node {observer} at {now} while still crashed");
             self.completeness_failed(observer, suspect, now, how);
         }
+    }
+}
+
+impl Judge for HeartbeatJudge {
+    fn reports(&mut self, end: SimTime) -> Vec<CheckReport> {
+        let checks = self.checks.clone();
+        checks
+            .iter()
+            .filter_map(|check| match check {
+                HeartbeatCheck::Completeness { .. } => Some(self.completeness_report(end)),
+                HeartbeatCheck::Accuracy => Some(self.accuracy_report(end)),
+                HeartbeatCheck::CrashDetected | HeartbeatCheck::SuspicionRevoked => None,
+            })
+            .collect()
+    }
+
+    fn coverage(&self) -> Vec<Coverage> {
+        vec![
+            Coverage {
+                name: "CrashDetected",
+                happened: !self.detections.is_empty(),
+                detail: format!("{} first detection(s) of crashes", self.detections.len()),
+            },
+            Coverage {
+                name: "SuspicionRevoked",
+                happened: self.revoked > 0,
+                detail: format!("{} suspicion(s) taken back", self.revoked),
+            },
+        ]
+    }
+
+    fn metrics(&self, _end: SimTime) -> BTreeMap<String, f64> {
+        let mut metrics = BTreeMap::new();
+        let times: Vec<f64> = self.detections.iter().map(|d| d.2.as_secs_f64()).collect();
+        if let Some(slowest) = times.iter().copied().reduce(f64::max) {
+            metrics.insert("detection_time_max_s".to_string(), slowest);
+            metrics.insert(
+                "detection_time_mean_s".to_string(),
+                times.iter().sum::<f64>() / times.len() as f64,
+            );
+        }
+        let mistakes = self.intervals.iter().filter(|i| i.mistake).count();
+        metrics.insert("false_suspicions".to_string(), mistakes as f64);
+        metrics
     }
 }
 

@@ -31,9 +31,16 @@
 //! `NoSequence` trusts on any heartbeat, however old (Completeness must fail
 //! when heavy-tailed latency reorders heartbeats around a crash).
 
+mod check;
+
+pub use check::{HeartbeatCheck, HeartbeatJudge, SuspicionInterval};
+
+use crate::check::{Property, PropertyKind};
+use crate::harness::{BlockError, Harness, HumanDuration, Place, RunSetup, ScenarioFacts};
 use crate::node::{Context, NodeId, Protocol};
+use crate::plot::{Chart, LegendColor, LegendEntry, PeerSpan, TimelineData};
 use crate::sim::time::{LocalTime, SimDuration};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Heartbeat {
@@ -42,7 +49,7 @@ pub struct Heartbeat {
     pub variant: HeartbeatVariant,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HeartbeatVariant {
     #[default]
     Correct,
@@ -258,6 +265,134 @@ impl Protocol for Heartbeat {
             }
         }
         ctx.set_timer(Tick::Tick, self.interval);
+    }
+}
+
+/// `protocol: Heartbeat(interval: "100ms", timeout: "500ms")`, with an
+/// optional `variant` (`Correct` by default).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatBlock {
+    /// How often a node sends heartbeats.
+    pub interval: HumanDuration,
+    /// How long a peer may stay silent before it is suspected.
+    pub timeout: HumanDuration,
+    /// The correct detector or a planted bug.
+    #[serde(default)]
+    pub variant: HeartbeatVariant,
+}
+
+impl Harness for Heartbeat {
+    const NAME: &'static str = "Heartbeat";
+    const PROPERTIES: &'static [Property] = &[
+        Property {
+            name: "Completeness",
+            kind: PropertyKind::Liveness,
+            summary: "every crashed node is suspected by every up node within the bound, and stays suspected until it restarts",
+            example: "Completeness(within: \"1s\")",
+        },
+        Property {
+            name: "Accuracy",
+            kind: PropertyKind::Safety,
+            summary: "no node is suspected unless a crash or a down link explains it, and no suspicion outlives its reason",
+            example: "",
+        },
+        Property {
+            name: "CrashDetected",
+            kind: PropertyKind::Coverage,
+            summary: "some node suspected a crashed node",
+            example: "",
+        },
+        Property {
+            name: "SuspicionRevoked",
+            kind: PropertyKind::Coverage,
+            summary: "some suspicion ended: a node trusted a peer again",
+            example: "",
+        },
+    ];
+    type Block = HeartbeatBlock;
+    type Check = HeartbeatCheck;
+    type Judge = HeartbeatJudge;
+    type Recorder = ();
+
+    fn configure(block: HeartbeatBlock, scenario: &ScenarioFacts<'_>) -> Result<Self, BlockError> {
+        let heartbeat = Heartbeat {
+            interval: block.interval.positive(Place::field("interval"))?,
+            timeout: block.timeout.positive(Place::field("timeout"))?,
+            variant: block.variant,
+        };
+        heartbeat.fits(scenario)?;
+        Ok(heartbeat)
+    }
+
+    fn check_valid(
+        check: &HeartbeatCheck,
+        _scenario: &ScenarioFacts<'_>,
+    ) -> Result<(), BlockError> {
+        if let HeartbeatCheck::Completeness { within } = check {
+            within.positive(Place::field("within"))?;
+        }
+        Ok(())
+    }
+
+    fn judge(&self, checks: &[HeartbeatCheck], setup: &RunSetup<'_>) -> HeartbeatJudge {
+        HeartbeatJudge::new(self, checks, setup)
+    }
+
+    fn recorder(&self, _setup: &RunSetup<'_>) {}
+
+    fn charts(
+        &self,
+        judge: &HeartbeatJudge,
+        _recorder: (),
+        timeline: &mut TimelineData,
+        _setup: &RunSetup<'_>,
+    ) -> Vec<(String, Chart)> {
+        timeline.peer_spans = judge
+            .intervals()
+            .iter()
+            .map(|i| PeerSpan {
+                node: i.observer,
+                peer: i.suspect,
+                start: i.start,
+                end: i.end,
+                mistake: i.mistake,
+            })
+            .collect();
+        if !timeline.peer_spans.is_empty() {
+            timeline.peer_verb = "suspects".to_string();
+            timeline.legend = vec![
+                LegendEntry::new(LegendColor::Explained, "suspected (explained)"),
+                LegendEntry::new(LegendColor::Unsafe, "false suspicion"),
+            ];
+        }
+        Vec::new()
+    }
+}
+
+impl Heartbeat {
+    /// Rejects what the file alone proves impossible: more heartbeats in
+    /// flight at once than the run's pending-event limit.
+    fn fits(&self, scenario: &ScenarioFacts<'_>) -> Result<(), BlockError> {
+        let nodes = u128::from(scenario.node_count);
+        let interval = u128::from(self.interval.as_nanos().max(1));
+        let latency = u128::from(scenario.latency_max.as_nanos());
+        // Each node sends to every peer once per interval; a message stays
+        // pending for up to the largest latency.
+        let in_flight = nodes * nodes.saturating_sub(1) * latency / interval + nodes;
+        if in_flight > scenario.pending_max as u128 {
+            return Err(BlockError::new(
+                Place::field("interval"),
+                format!(
+                    "heartbeats every {} to {} peers with latencies up to {} keep about {in_flight} messages in flight, more than the {} pending events a run may hold (limits.pending_max): lengthen the interval, or raise the limit",
+                    self.interval,
+                    scenario.node_count.saturating_sub(1),
+                    scenario.latency_max,
+                    scenario.pending_max
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -24,13 +24,46 @@
 //! and how long it stayed unavailable after each holder crash) is reported in
 //! the Progress detail and as metrics.
 
-use super::{report, CheckName, CheckReport, Violation};
+use super::{Lock, LockMessage, LockObservation, LockVariant, Token};
+use crate::check::{report, CheckReport, Coverage, PropertyKind, Violation};
+use crate::harness::{Check, HumanDuration, Judge, RunSetup};
 use crate::node::NodeId;
-use crate::protocols::lock::{Lock, LockMessage, LockObservation, LockVariant, Token};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::{Observer, TraceEvent, WorldView};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write;
+
+/// What `checks: [...]` may list for the lock service.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub enum LockCheck {
+    /// No two holders writing at once.
+    MutualExclusion,
+    /// No stale write accepted.
+    NoStaleWrite,
+    /// A crashed holder's lock goes to someone else within the bound.
+    Progress(HumanDuration),
+    /// Coverage: a client asked while another held the lock.
+    LockContended,
+    /// Coverage: a lease ran out on the server.
+    LeaseExpired,
+    /// Coverage: fencing rejected a write.
+    WriteFenced,
+}
+
+impl Check for LockCheck {
+    fn name(&self) -> &'static str {
+        match self {
+            LockCheck::MutualExclusion => "MutualExclusion",
+            LockCheck::NoStaleWrite => "NoStaleWrite",
+            LockCheck::Progress(_) => "Progress",
+            LockCheck::LockContended => "LockContended",
+            LockCheck::LeaseExpired => "LeaseExpired",
+            LockCheck::WriteFenced => "WriteFenced",
+        }
+    }
+}
 
 /// A client's belief that it holds the lock, in true time.
 #[derive(Clone, Debug, PartialEq)]
@@ -104,10 +137,19 @@ pub struct LockJudge {
     obligations: Vec<Obligation>,
     /// (crash time, time until the next grant to someone else)
     recoveries: Vec<(SimTime, SimDuration)>,
+    /// Denials the server sent (the lock was contended).
+    denials: u64,
+    checks: Vec<LockCheck>,
 }
 
 impl LockJudge {
-    pub fn new(protocol: &Lock, node_count: u32, within: Option<SimDuration>) -> Self {
+    /// A judge of `checks` for one run.
+    pub fn new(protocol: &Lock, checks: &[LockCheck], setup: &RunSetup<'_>) -> Self {
+        let within = checks.iter().find_map(|check| match check {
+            LockCheck::Progress(within) => Some(within.span()),
+            _ => None,
+        });
+        let node_count = setup.node_count;
         LockJudge {
             variant: protocol.variant,
             within,
@@ -124,6 +166,8 @@ impl LockJudge {
             progress: Vec::new(),
             obligations: Vec::new(),
             recoveries: Vec::new(),
+            denials: 0,
+            checks: checks.to_vec(),
         }
     }
 
@@ -274,57 +318,104 @@ impl LockJudge {
         }
     }
 
-    pub fn reports(&mut self, wanted: &[CheckName], end: SimTime) -> Vec<CheckReport> {
-        self.resolve_due(end, true);
+    fn check_report(&self, check: &LockCheck, end: SimTime) -> Option<CheckReport> {
         let not_judged = self.obligations.len();
         let accepted = self.writes.iter().filter(|w| w.accepted).count();
         let rejected = self.writes.len() - accepted;
-        wanted
-            .iter()
-            .map(|name| match name {
-                CheckName::MutualExclusion => report(
-                    CheckName::MutualExclusion,
-                    format!(
-                        "{} grants, {} holdings, {accepted} writes accepted, {rejected} rejected{}",
-                        self.grants.len(),
-                        self.holdings.len(),
-                        if self.writes_unattributed > 0 {
-                            format!(
-                                "; {} accepted write(s) sent under no holding",
-                                self.writes_unattributed
-                            )
-                        } else {
-                            String::new()
-                        }
-                    ),
-                    self.mutual.clone(),
+        Some(match check {
+            LockCheck::MutualExclusion => report(
+                "MutualExclusion",
+                PropertyKind::Safety,
+                format!(
+                    "{} grants, {} holdings, {accepted} writes accepted, {rejected} rejected{}",
+                    self.grants.len(),
+                    self.holdings.len(),
+                    if self.writes_unattributed > 0 {
+                        format!(
+                            "; {} accepted write(s) sent under no holding",
+                            self.writes_unattributed
+                        )
+                    } else {
+                        String::new()
+                    }
                 ),
-                CheckName::NoStaleWrite => report(
-                    CheckName::NoStaleWrite,
-                    format!("highest token accepted {}", self.token_accepted_max),
-                    self.stale.clone(),
-                ),
-                _ => {
-                    let mut detail = format!(
-                        "availability {:.1}% of the run",
-                        100.0 * self.availability(end)
+                self.mutual.clone(),
+            ),
+            LockCheck::NoStaleWrite => report(
+                "NoStaleWrite",
+                PropertyKind::Safety,
+                format!("highest token accepted {}", self.token_accepted_max),
+                self.stale.clone(),
+            ),
+            LockCheck::Progress(_) => {
+                let mut detail = format!(
+                    "availability {:.1}% of the run",
+                    100.0 * self.availability(end)
+                );
+                for (at, took) in &self.recoveries {
+                    let _ = write!(
+                        detail,
+                        "; holder crash at {at}: lock granted again after {took}"
                     );
-                    for (at, took) in &self.recoveries {
-                        let _ = write!(
-                            detail,
-                            "; holder crash at {at}: lock granted again after {took}"
-                        );
-                    }
-                    if not_judged > 0 {
-                        let _ = write!(
-                            detail,
-                            "; {not_judged} crash(es) too close to the end to judge"
-                        );
-                    }
-                    report(CheckName::Progress, detail, self.progress.clone())
                 }
-            })
+                if not_judged > 0 {
+                    let _ = write!(
+                        detail,
+                        "; {not_judged} crash(es) too close to the end to judge"
+                    );
+                }
+                report(
+                    "Progress",
+                    PropertyKind::Liveness,
+                    detail,
+                    self.progress.clone(),
+                )
+            }
+            LockCheck::LockContended | LockCheck::LeaseExpired | LockCheck::WriteFenced => {
+                return None
+            }
+        })
+    }
+}
+
+impl Judge for LockJudge {
+    fn reports(&mut self, end: SimTime) -> Vec<CheckReport> {
+        self.resolve_due(end, true);
+        self.checks
+            .iter()
+            .filter_map(|check| self.check_report(check, end))
             .collect()
+    }
+
+    fn coverage(&self) -> Vec<Coverage> {
+        let expired = self.grants.iter().filter(|g| g.expired).count();
+        let fenced = self.writes.iter().filter(|w| !w.accepted).count();
+        vec![
+            Coverage {
+                name: "LockContended",
+                happened: self.denials > 0,
+                detail: format!("{} request(s) denied", self.denials),
+            },
+            Coverage {
+                name: "LeaseExpired",
+                happened: expired > 0,
+                detail: format!("{expired} lease(s) expired on the server"),
+            },
+            Coverage {
+                name: "WriteFenced",
+                happened: fenced > 0,
+                detail: format!("{fenced} write(s) rejected"),
+            },
+        ]
+    }
+
+    fn metrics(&self, end: SimTime) -> BTreeMap<String, f64> {
+        let accepted = self.writes.iter().filter(|w| w.accepted).count();
+        BTreeMap::from([
+            ("lock_availability".to_string(), self.availability(end)),
+            ("grants".to_string(), self.grants.len() as f64),
+            ("writes_accepted".to_string(), accepted as f64),
+        ])
     }
 }
 
@@ -455,6 +546,10 @@ impl Observer<Lock> for LockJudge {
         }
         match *event {
             TraceEvent::Crash { node } | TraceEvent::Leave { node } => self.on_crash(node, now),
+            TraceEvent::Send {
+                message: LockMessage::Deny { .. },
+                ..
+            } => self.denials += 1,
             TraceEvent::Send {
                 node,
                 id,

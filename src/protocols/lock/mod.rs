@@ -42,16 +42,25 @@
 //! Sources: Kleppmann, "How to do distributed locking" (2016), on leases,
 //! pauses and fencing tokens; Gray and Cheriton, "Leases" (1989).
 
+mod chart;
+mod check;
+
+pub use check::{Grant, Holding, LockCheck, LockJudge, WriteSeen};
+
+use crate::check::{Property, PropertyKind};
+use crate::harness::{BlockError, Harness, HumanDuration, Place, RunSetup, ScenarioFacts};
 use crate::node::{Context, NodeId, Protocol};
+use crate::plot::{Chart, TimelineData};
 use crate::sim::time::{LocalTime, SimDuration};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
 pub const SERVER: NodeId = 0;
 pub const RESOURCE: NodeId = 1;
 
 pub type Token = u64;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LockVariant {
     NoExpiry,
     Lease,
@@ -592,5 +601,145 @@ impl Protocol for Lock {
                 }
             }
         }
+    }
+}
+
+/// `protocol: Lock(variant: LeaseFencing, lease: "1s", ...)`; every field has
+/// a default.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockBlock {
+    /// The recipe, safe or not.
+    #[serde(default)]
+    pub variant: LockVariant,
+    /// How long a grant lasts.
+    #[serde(default = "lease_default")]
+    pub lease: HumanDuration,
+    /// How long a client keeps the lock.
+    #[serde(default = "hold_default")]
+    pub hold: HumanDuration,
+    /// How long a client waits between holds.
+    #[serde(default = "think_default")]
+    pub think: HumanDuration,
+    /// Writes per hold.
+    #[serde(default = "writes_default")]
+    pub writes: u32,
+    /// Time between deciding to write and writing.
+    #[serde(default = "work_default")]
+    pub work: HumanDuration,
+    /// How long a client waits for an answer before asking again.
+    #[serde(default = "retry_default")]
+    pub retry: HumanDuration,
+}
+
+fn lease_default() -> HumanDuration {
+    HumanDuration(Duration::from_secs(1))
+}
+fn hold_default() -> HumanDuration {
+    HumanDuration(Duration::from_millis(300))
+}
+fn think_default() -> HumanDuration {
+    HumanDuration(Duration::from_millis(200))
+}
+fn writes_default() -> u32 {
+    3
+}
+fn work_default() -> HumanDuration {
+    HumanDuration(Duration::from_millis(10))
+}
+fn retry_default() -> HumanDuration {
+    HumanDuration(Duration::from_millis(100))
+}
+
+impl Harness for Lock {
+    const NAME: &'static str = "Lock";
+    const PROPERTIES: &'static [Property] = &[
+        Property {
+            name: "MutualExclusion",
+            kind: PropertyKind::Safety,
+            summary: "the resource never takes a write from an older holder after a newer one's while their holdings overlap",
+            example: "",
+        },
+        Property {
+            name: "NoStaleWrite",
+            kind: PropertyKind::Safety,
+            summary: "no accepted write carries an older token than one accepted before, nor (without fencing) a lease run out on the server",
+            example: "",
+        },
+        Property {
+            name: "Progress",
+            kind: PropertyKind::Liveness,
+            summary: "after a holder crashes, someone else gets the lock within the bound",
+            example: "Progress(\"2s\")",
+        },
+        Property {
+            name: "LockContended",
+            kind: PropertyKind::Coverage,
+            summary: "a client asked while another held the lock",
+            example: "",
+        },
+        Property {
+            name: "LeaseExpired",
+            kind: PropertyKind::Coverage,
+            summary: "a lease ran out on the server before its holder released it",
+            example: "",
+        },
+        Property {
+            name: "WriteFenced",
+            kind: PropertyKind::Coverage,
+            summary: "the resource rejected a write with an old token",
+            example: "",
+        },
+    ];
+    type Block = LockBlock;
+    type Check = LockCheck;
+    type Judge = LockJudge;
+    type Recorder = ();
+
+    fn configure(block: LockBlock, scenario: &ScenarioFacts<'_>) -> Result<Self, BlockError> {
+        if scenario.node_count < 3 {
+            return Err(BlockError::top_level(
+                Place::field("nodes"),
+                "the lock service needs at least 3 nodes: server 0, resource 1, clients 2 and up",
+            ));
+        }
+        if !(1..=100).contains(&block.writes) {
+            return Err(BlockError::new(
+                Place::field("writes"),
+                format!("{} writes per hold: expected 1 to 100", block.writes),
+            ));
+        }
+        Ok(Lock {
+            variant: block.variant,
+            lease: block.lease.positive(Place::field("lease"))?,
+            hold: block.hold.positive(Place::field("hold"))?,
+            think: block.think.positive(Place::field("think"))?,
+            writes: block.writes,
+            work: block.work.span(),
+            retry: block.retry.positive(Place::field("retry"))?,
+        })
+    }
+
+    fn check_valid(check: &LockCheck, _scenario: &ScenarioFacts<'_>) -> Result<(), BlockError> {
+        if let LockCheck::Progress(within) = check {
+            within.positive(Place::root())?;
+        }
+        Ok(())
+    }
+
+    fn judge(&self, checks: &[LockCheck], setup: &RunSetup<'_>) -> LockJudge {
+        LockJudge::new(self, checks, setup)
+    }
+
+    fn recorder(&self, _setup: &RunSetup<'_>) {}
+
+    fn charts(
+        &self,
+        judge: &LockJudge,
+        _recorder: (),
+        timeline: &mut TimelineData,
+        setup: &RunSetup<'_>,
+    ) -> Vec<(String, Chart)> {
+        vec![chart::lock_chart(judge, timeline, setup)]
     }
 }
