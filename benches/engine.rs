@@ -270,5 +270,165 @@ fn ring(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, engine, paxos_runs, sweep_jobs, ring);
+/// The event queue alone, at 30, 300, 10,000 and 100,000 pending events (a
+/// Paxos run, where the queue stays a heap; the 50-node heartbeat; a 300-node
+/// one; the 1,000-node one), against a bare `BinaryHeap` of (time, sequence)
+/// keys in the same process, so the figure is also a ratio. Each step is the
+/// run loop's: peek, pop one, push one at the popped time plus a delay from
+/// `queue_delays`. The queue carries a 32-byte payload (an `Event` of the
+/// heartbeat protocol is that size); the heap carries none.
+fn queue(c: &mut Criterion) {
+    let delays = queue_delays();
+    for pending in [30, 300, 10_000, 100_000] {
+        let mut heap = HeapSteady::new(pending, &delays);
+        let mut queue = QueueSteady::new(pending, &delays);
+        queue_ratio(pending, &mut heap, &mut queue);
+        let mut group = c.benchmark_group(format!("queue_{pending}_pending"));
+        group.throughput(Throughput::Elements(1));
+        group.bench_function("event_queue", |b| b.iter(|| queue.step()));
+        group.bench_function("binary_heap", |b| b.iter(|| heap.step()));
+        group.finish();
+    }
+}
+
+/// Delays shaped like the 1,000-node heartbeat run's: most pushes are
+/// deliveries 1-25ms ahead (to the nanosecond), some at a constant 5ms (a
+/// constant-latency link: ties), timers 100ms ahead, some at the popped
+/// instant itself, a few seconds ahead (pause and degrade ends) and a very
+/// few 24 hours ahead. A fixed table, so drawing costs the same for both.
+fn queue_delays() -> Vec<u64> {
+    use faultline::sim::rng::{Purpose, RngStream};
+    const MS: u64 = 1_000_000;
+    let mut rng = RngStream::new(1, Purpose::Network);
+    (0..1 << 16)
+        .map(|_| match rng.below(100_000) {
+            0 => 24 * 3_600_000 * MS,
+            1..=100 => rng.between(1_000 * MS, 5_000 * MS),
+            101..=10_100 => 100 * MS,
+            10_101..=15_100 => 0,
+            15_101..=30_100 => 5 * MS,
+            _ => rng.between(MS, 25 * MS),
+        })
+        .collect()
+}
+
+/// One queue in its steady state: filled with `pending` events spread over
+/// their delays, then stepped as many times again (or 200,000 times) so the
+/// far-future events have settled.
+trait Steady {
+    fn step(&mut self);
+
+    /// Seconds per step over `steps` steps.
+    fn time(&mut self, steps: usize) -> f64 {
+        let started = Instant::now();
+        for _ in 0..steps {
+            self.step();
+        }
+        started.elapsed().as_secs_f64() / steps as f64
+    }
+}
+
+struct QueueSteady<'a> {
+    queue: faultline::sim::queue::EventQueue<[u64; 4]>,
+    delays: &'a [u64],
+    step: usize,
+}
+
+impl<'a> QueueSteady<'a> {
+    fn new(pending: usize, delays: &'a [u64]) -> Self {
+        let mut queue = faultline::sim::queue::EventQueue::new(pending + 1);
+        for (index, delay) in delays.iter().cycle().take(pending).enumerate() {
+            let spread = delay / pending as u64 * index as u64;
+            queue.push(SimTime::from_nanos(spread), [index as u64; 4]);
+        }
+        let mut steady = QueueSteady {
+            queue,
+            delays,
+            step: pending,
+        };
+        steady.time(pending.max(200_000));
+        steady
+    }
+}
+
+impl Steady for QueueSteady<'_> {
+    fn step(&mut self) {
+        std::hint::black_box(self.queue.peek_time());
+        let (now, event) = self.queue.pop().expect("the queue is never empty");
+        std::hint::black_box(event);
+        let delay = self.delays[self.step % self.delays.len()];
+        self.queue.push(
+            SimTime::from_nanos(now.as_nanos() + delay),
+            [self.step as u64; 4],
+        );
+        self.step += 1;
+    }
+}
+
+struct HeapSteady<'a> {
+    heap: std::collections::BinaryHeap<std::cmp::Reverse<(u64, u64)>>,
+    delays: &'a [u64],
+    step: usize,
+}
+
+impl<'a> HeapSteady<'a> {
+    fn new(pending: usize, delays: &'a [u64]) -> Self {
+        let mut heap = std::collections::BinaryHeap::new();
+        for (index, delay) in delays.iter().cycle().take(pending).enumerate() {
+            let spread = delay / pending as u64 * index as u64;
+            heap.push(std::cmp::Reverse((spread, index as u64)));
+        }
+        let mut steady = HeapSteady {
+            heap,
+            delays,
+            step: pending,
+        };
+        steady.time(pending.max(200_000));
+        steady
+    }
+}
+
+impl Steady for HeapSteady<'_> {
+    fn step(&mut self) {
+        std::hint::black_box(self.heap.peek());
+        let std::cmp::Reverse((now, _)) = self.heap.pop().expect("the heap is never empty");
+        let delay = self.delays[self.step % self.delays.len()];
+        self.heap
+            .push(std::cmp::Reverse((now + delay, self.step as u64)));
+        self.step += 1;
+    }
+}
+
+/// Prints the queue's speed-up over the heap: the median over seven
+/// adjacent pairs of a million steps each (alternating which goes first),
+/// since this machine's speed drifts from one second to the next.
+fn queue_ratio(pending: usize, heap: &mut HeapSteady, queue: &mut QueueSteady) {
+    let steps = 1_000_000;
+    let (mut heap_times, mut queue_times, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for pair in 0..7 {
+        let (heap_time, queue_time) = if pair % 2 == 0 {
+            let heap_time = heap.time(steps);
+            (heap_time, queue.time(steps))
+        } else {
+            let queue_time = queue.time(steps);
+            (heap.time(steps), queue_time)
+        };
+        heap_times.push(heap_time);
+        queue_times.push(queue_time);
+        ratios.push(heap_time / queue_time);
+    }
+    let median = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    println!(
+        "queue at {pending} pending: event queue {:.1} M events/s, binary heap {:.1} M events/s; \
+         speed-up median {:.2}x over 7 adjacent pairs",
+        1e-6 / median(queue_times),
+        1e-6 / median(heap_times),
+        median(ratios)
+    );
+}
+
+criterion_group!(benches, engine, paxos_runs, sweep_jobs, ring, queue);
 criterion_main!(benches);
