@@ -411,3 +411,81 @@ fn a_nemesis_until_the_end_of_the_run_is_rejected() {
         "{error}"
     );
 }
+
+/// Issue "Open the house", resource limits: a heartbeat every nanosecond can
+/// never fit the pending-event limit, and the file alone proves it.
+#[test]
+fn a_scenario_that_cannot_fit_its_limits_is_rejected_by_check() {
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("flood.ron");
+    let text = std::fs::read_to_string(common::repo_path(
+        "scenarios/heartbeat-bug-never-suspect.ron",
+    ))
+    .unwrap()
+    .replace("interval: \"100ms\"", "interval: \"1ns\"");
+    std::fs::write(&file, text).unwrap();
+    for command in ["check", "run"] {
+        let output = cli().arg(command).arg(&file).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.contains("protocol.interval: heartbeats every")
+                && stderr.contains("limits.pending_max"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+/// A run that fills its pending-event limit stops with a user error that
+/// names the limit, the time and what filled the queue, and leaves no files.
+#[test]
+fn a_run_over_its_pending_limit_is_a_user_error_with_no_files_left() {
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("tiny.ron");
+    let text = std::fs::read_to_string(common::repo_path("scenarios/paxos-happy-path.ron"))
+        .unwrap()
+        .replace("    checks:", "    limits: (pending_max: 8),\n    checks:");
+    std::fs::write(&file, text).unwrap();
+    let out = folder.path().join("out");
+    let output = cli()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    for words in [
+        "8 events were pending, the limit (limits.pending_max)",
+        "stopped at 0.0",
+        "`limits: (pending_max: 80)`",
+    ] {
+        assert!(stderr.contains(words), "{stderr}");
+    }
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("internal error"),
+        "{stderr}"
+    );
+    let left: Vec<_> = walk(&out);
+    assert!(left.is_empty(), "files left behind: {left:?}");
+}
+
+/// Every file under `folder` (none if it does not exist).
+fn walk(folder: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .flat_map(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
+}

@@ -306,7 +306,9 @@ impl<P: Protocol> Simulation<P> {
                         .timers
                         .iter()
                         .find(|entry| entry.generation == *generation)
-                        .map_or("cancelled".to_string(), |entry| short_name(&entry.timer));
+                        .map_or("since cancelled or replaced".to_string(), |entry| {
+                            short_name(&entry.timer)
+                        });
                     format!("timers `{timer}` of node {node}")
                 }
                 Event::Resume { node, .. } => format!("resumes of node {node}"),
