@@ -13,6 +13,7 @@ pub mod harness;
 pub mod linearizable;
 pub mod node;
 pub mod plot;
+pub mod prelude;
 pub mod protocols;
 pub mod replay;
 pub mod report;
