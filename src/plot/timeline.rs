@@ -188,7 +188,39 @@ fn draw<DB: DrawingBackend>(
         .light_line_style(RGBColor(235, 235, 235))
         .draw()?;
 
-    // Partition bands behind the lanes.
+    draw_partitions(&mut chart, data, layout, end)?;
+    draw_status_rows(&mut chart, data, layout, end)?;
+    // Peer rows: views of peers against ground truth.
+    if layout.peer_rows {
+        draw_peer_rows(&mut chart, data, layout, end)?;
+    } else {
+        for span in data.peer_spans.iter().filter(|s| s.mistake) {
+            let (bottom, _) = layout.status_row(span.node);
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [
+                    (secs(span.start), bottom),
+                    (secs(span.start) + end * 0.002, bottom + 0.3),
+                ],
+                MISTAKE.filled(),
+            )))?;
+        }
+    }
+
+    draw_marks(&mut chart, data, layout, end)?;
+    draw_violations(&mut chart, data, layout)?;
+    draw_lane_labels(root, &chart, data, layout)?;
+    draw_legend(&legend_area, data, layout)?;
+    Ok(())
+}
+
+/// Partition bands behind the lanes, coloured by group; a bridge node's band
+/// shows each of its groups.
+fn draw_partitions<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    data: &TimelineData,
+    layout: &Layout,
+    end: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     for partition in &data.partitions {
         for node in 0..data.node_count {
             let groups: Vec<usize> = partition
@@ -240,7 +272,17 @@ fn draw<DB: DrawingBackend>(
         }
     }
 
-    // Status rows.
+    Ok(())
+}
+
+/// Each node's status row: up, crashed, paused, its cut and degraded
+/// outgoing links, and its clock changes.
+fn draw_status_rows<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    data: &TimelineData,
+    layout: &Layout,
+    end: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     for node in 0..data.node_count {
         let (bottom, top) = layout.status_row(node);
         let middle = (bottom + top) / 2.0;
@@ -259,7 +301,7 @@ fn draw<DB: DrawingBackend>(
             CRASHED.filled(),
         )))?;
         draw_bar_label(
-            &mut chart,
+            chart,
             "crashed",
             secs(span.start),
             (bottom + top) / 2.0,
@@ -278,7 +320,7 @@ fn draw<DB: DrawingBackend>(
             PAUSED.filled(),
         )))?;
         draw_bar_label(
-            &mut chart,
+            chart,
             "paused",
             secs(span.start),
             (bottom + top) / 2.0,
@@ -316,25 +358,15 @@ fn draw<DB: DrawingBackend>(
         )))?;
     }
 
-    // Peer rows: suspicions against ground truth.
-    if layout.peer_rows {
-        draw_peer_rows(&mut chart, data, layout, end)?;
-    } else {
-        for span in data.peer_spans.iter().filter(|s| s.mistake) {
-            let (bottom, _) = layout.status_row(span.node);
-            chart.draw_series(std::iter::once(Rectangle::new(
-                [
-                    (secs(span.start), bottom),
-                    (secs(span.start) + end * 0.002, bottom + 0.3),
-                ],
-                MISTAKE.filled(),
-            )))?;
-        }
-    }
+    Ok(())
+}
 
-    draw_marks(&mut chart, data, layout, end)?;
-
-    // Violations.
+/// A red cross on each node a violation names, at its time.
+fn draw_violations<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    data: &TimelineData,
+    layout: &Layout,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     for (_, violation) in &data.violations {
         for node in &violation.nodes {
             if *node < data.node_count {
@@ -348,8 +380,17 @@ fn draw<DB: DrawingBackend>(
         }
     }
 
-    // Lane labels, left of the plot. `backend_coord` gives absolute pixels,
-    // so they are drawn on the root area.
+    Ok(())
+}
+
+/// Lane names (and clock notes, and peer-row labels), left of the plot.
+/// `backend_coord` gives absolute pixels, so they are drawn on the root area.
+fn draw_lane_labels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &Chart<'_, DB>,
+    data: &TimelineData,
+    layout: &Layout,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     for node in 0..data.node_count {
         let (bottom, top) = layout.status_row(node);
         let (x, y) = chart.backend_coord(&(0.0, (bottom + top) / 2.0));
@@ -403,9 +444,9 @@ fn draw<DB: DrawingBackend>(
         }
     }
 
-    draw_legend(&legend_area, data, layout)?;
     Ok(())
 }
+
 
 /// The title, centred, with the verdict line under it.
 pub(super) fn draw_header<DB: DrawingBackend>(
