@@ -84,52 +84,61 @@ pub fn replay(folder: &Path, registry: &Registry) -> Result<ReplayVerdict, Repla
             hash: replayed_hash,
         }
     } else {
-        let recorded_trace = std::fs::read_to_string(folder.join("trace.jsonl")).ok();
         let replayed_text = replayed_trace
             .as_ref()
             .and_then(|p| std::fs::read_to_string(p).ok())
             .unwrap_or_default();
-        match recorded_trace {
-            None => ReplayVerdict::HashDiffers {
-                recorded_hash,
-                replayed_hash,
-                reason:
-                    "no trace.jsonl was recorded (run without --no-trace to locate the divergence)"
-                        .into(),
-            },
-            Some(recorded) => {
-                let mut old = recorded.lines();
-                let mut new = replayed_text.lines();
-                let mut line = 0;
-                loop {
-                    line += 1;
-                    match (old.next(), new.next()) {
-                        (None, None) => {
-                            break ReplayVerdict::HashDiffers {
-                                recorded_hash,
-                                replayed_hash,
-                                reason: "the recorded trace matches the replay: the recorded hash was edited".into(),
-                            }
-                        }
-                        (a, b) if a != b => {
-                            break ReplayVerdict::Diverged {
-                                line,
-                                recorded: a.unwrap_or("(trace ended)").to_string(),
-                                replayed: b.unwrap_or("(trace ended)").to_string(),
-                                recorded_hash,
-                                replayed_hash,
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
+        let recorded_trace = std::fs::read_to_string(folder.join("trace.jsonl")).ok();
+        divergence(recorded_trace, &replayed_text, recorded_hash, replayed_hash)
     };
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(verdict)
 }
 
+/// Where two traces with different hashes first differ.
+fn divergence(
+    recorded: Option<String>,
+    replayed: &str,
+    recorded_hash: String,
+    replayed_hash: String,
+) -> ReplayVerdict {
+    let Some(recorded) = recorded else {
+        return ReplayVerdict::HashDiffers {
+            recorded_hash,
+            replayed_hash,
+            reason: "no trace.jsonl was recorded (run without --no-trace to locate the divergence)"
+                .into(),
+        };
+    };
+    let mut old = recorded.lines();
+    let mut new = replayed.lines();
+    let mut line = 0;
+    loop {
+        line += 1;
+        match (old.next(), new.next()) {
+            (None, None) => {
+                return ReplayVerdict::HashDiffers {
+                    recorded_hash,
+                    replayed_hash,
+                    reason: "the recorded trace matches the replay: the recorded hash was edited"
+                        .into(),
+                }
+            }
+            (a, b) if a != b => {
+                return ReplayVerdict::Diverged {
+                    line,
+                    recorded: a.unwrap_or("(trace ended)").to_string(),
+                    replayed: b.unwrap_or("(trace ended)").to_string(),
+                    recorded_hash,
+                    replayed_hash,
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The verdict for a terminal.
 pub fn describe(verdict: &ReplayVerdict) -> String {
     match verdict {
         ReplayVerdict::Identical { hash } => format!("identical: the replay gives trace hash {hash}\n"),

@@ -447,7 +447,6 @@ fn draw_lane_labels<DB: DrawingBackend>(
     Ok(())
 }
 
-
 /// The title, centred, with the verdict line under it.
 pub(super) fn draw_header<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -487,6 +486,21 @@ fn draw_marks<DB: DrawingBackend>(
     layout: &Layout,
     end: f64,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    draw_moments(chart, data, layout, end)?;
+    draw_spans(chart, data, layout, end)?;
+    for mark in &data.marks {
+        draw_mark(chart, mark, layout, end)?;
+    }
+    Ok(())
+}
+
+/// Moments (a value chosen) as vertical lines across every lane.
+fn draw_moments<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    data: &TimelineData,
+    layout: &Layout,
+    end: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     for (time, label) in &data.moments {
         let x = secs(*time);
         chart.draw_series(std::iter::once(PathElement::new(
@@ -502,6 +516,16 @@ fn draw_marks<DB: DrawingBackend>(
                 .pos(Pos::new(HPos::Left, VPos::Top)),
         )))?;
     }
+    Ok(())
+}
+
+/// Labelled, coloured bars on the mark rows (holdings, grants).
+fn draw_spans<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    data: &TimelineData,
+    layout: &Layout,
+    end: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     for span in &data.spans {
         let (bottom, _) = layout.status_row(span.node);
         let (low, high) = (bottom - MARK_HEIGHT + 0.3, bottom - 0.3);
@@ -520,79 +544,86 @@ fn draw_marks<DB: DrawingBackend>(
                 .pos(Pos::new(HPos::Left, VPos::Bottom)),
         )))?;
     }
-    for mark in &data.marks {
-        if secs(mark.time) > end {
-            continue;
+    Ok(())
+}
+
+/// One protocol mark, its shape by kind and its colour by group.
+fn draw_mark<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    mark: &super::Mark,
+    layout: &Layout,
+    end: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    if secs(mark.time) > end {
+        return Ok(());
+    }
+    let (bottom, _) = layout.status_row(mark.node);
+    let y = bottom - MARK_HEIGHT / 2.0;
+    let at = (secs(mark.time), y);
+    let color = GROUP_MARK_COLORS[mark.group as usize % GROUP_MARK_COLORS.len()];
+    let label_style = ("sans-serif", 11)
+        .into_font()
+        .color(&color)
+        .pos(Pos::new(HPos::Left, VPos::Bottom));
+    match mark.kind {
+        MarkKind::Input => {
+            chart.draw_series(std::iter::once(Circle::new(at, 5, BLACK.stroke_width(2))))?;
         }
-        let (bottom, _) = layout.status_row(mark.node);
-        let y = bottom - MARK_HEIGHT / 2.0;
-        let at = (secs(mark.time), y);
-        let color = GROUP_MARK_COLORS[mark.group as usize % GROUP_MARK_COLORS.len()];
-        let label_style = ("sans-serif", 11)
-            .into_font()
-            .color(&color)
-            .pos(Pos::new(HPos::Left, VPos::Bottom));
-        match mark.kind {
-            MarkKind::Input => {
-                chart.draw_series(std::iter::once(Circle::new(at, 5, BLACK.stroke_width(2))))?;
-            }
-            MarkKind::Start => {
-                chart.draw_series(std::iter::once(TriangleMarker::new(at, 6, color.filled())))?;
-            }
-            MarkKind::Vote => {
-                chart.draw_series(std::iter::once(Circle::new(at, 3, color.filled())))?;
-            }
-            MarkKind::Propose => {
-                let element =
-                    EmptyElement::at(at) + Rectangle::new([(-5, -5), (5, 5)], color.filled());
-                chart.draw_series(std::iter::once(element))?;
-            }
-            MarkKind::Accept => {
-                chart.draw_series(std::iter::once(Circle::new(at, 5, color.filled())))?;
-                chart.draw_series(std::iter::once(Circle::new(at, 5, BLACK.stroke_width(1))))?;
-            }
-            MarkKind::Success => {
-                chart.draw_series(std::iter::once(Circle::new(at, 5, CHOSEN.filled())))?;
-            }
-            MarkKind::Refusal => {
-                let element =
-                    EmptyElement::at(at) + Rectangle::new([(-5, -5), (5, 5)], PAUSED.filled());
-                chart.draw_series(std::iter::once(element))?;
-            }
-            MarkKind::Unsafe => {
-                chart.draw_series(std::iter::once(Circle::new(at, 6, MISTAKE.filled())))?;
-                chart.draw_series(std::iter::once(Cross::new(at, 4, WHITE.stroke_width(2))))?;
-            }
-            MarkKind::Decide => {
-                let element = EmptyElement::at(at)
-                    + Polygon::new(vec![(0, -8), (8, 0), (0, 8), (-8, 0)], CHOSEN.filled())
-                    + PathElement::new(
-                        vec![(0, -8), (8, 0), (0, 8), (-8, 0), (0, -8)],
-                        BLACK.stroke_width(1),
-                    );
-                chart.draw_series(std::iter::once(element))?;
-            }
+        MarkKind::Start => {
+            chart.draw_series(std::iter::once(TriangleMarker::new(at, 6, color.filled())))?;
         }
-        if !mark.label.is_empty()
-            && matches!(
-                mark.kind,
-                MarkKind::Start | MarkKind::Propose | MarkKind::Decide
-            )
-        {
-            let style = if mark.kind == MarkKind::Decide {
-                ("sans-serif", 11)
-                    .into_font()
-                    .color(&CHOSEN)
-                    .pos(Pos::new(HPos::Left, VPos::Bottom))
-            } else {
-                label_style
-            };
-            chart.draw_series(std::iter::once(Text::new(
-                mark.label.clone(),
-                (at.0 + end * 0.002, y + 0.25),
-                style,
-            )))?;
+        MarkKind::Vote => {
+            chart.draw_series(std::iter::once(Circle::new(at, 3, color.filled())))?;
         }
+        MarkKind::Propose => {
+            let element = EmptyElement::at(at) + Rectangle::new([(-5, -5), (5, 5)], color.filled());
+            chart.draw_series(std::iter::once(element))?;
+        }
+        MarkKind::Accept => {
+            chart.draw_series(std::iter::once(Circle::new(at, 5, color.filled())))?;
+            chart.draw_series(std::iter::once(Circle::new(at, 5, BLACK.stroke_width(1))))?;
+        }
+        MarkKind::Success => {
+            chart.draw_series(std::iter::once(Circle::new(at, 5, CHOSEN.filled())))?;
+        }
+        MarkKind::Refusal => {
+            let element =
+                EmptyElement::at(at) + Rectangle::new([(-5, -5), (5, 5)], PAUSED.filled());
+            chart.draw_series(std::iter::once(element))?;
+        }
+        MarkKind::Unsafe => {
+            chart.draw_series(std::iter::once(Circle::new(at, 6, MISTAKE.filled())))?;
+            chart.draw_series(std::iter::once(Cross::new(at, 4, WHITE.stroke_width(2))))?;
+        }
+        MarkKind::Decide => {
+            let element = EmptyElement::at(at)
+                + Polygon::new(vec![(0, -8), (8, 0), (0, 8), (-8, 0)], CHOSEN.filled())
+                + PathElement::new(
+                    vec![(0, -8), (8, 0), (0, 8), (-8, 0), (0, -8)],
+                    BLACK.stroke_width(1),
+                );
+            chart.draw_series(std::iter::once(element))?;
+        }
+    }
+    if !mark.label.is_empty()
+        && matches!(
+            mark.kind,
+            MarkKind::Start | MarkKind::Propose | MarkKind::Decide
+        )
+    {
+        let style = if mark.kind == MarkKind::Decide {
+            ("sans-serif", 11)
+                .into_font()
+                .color(&CHOSEN)
+                .pos(Pos::new(HPos::Left, VPos::Bottom))
+        } else {
+            label_style
+        };
+        chart.draw_series(std::iter::once(Text::new(
+            mark.label.clone(),
+            (at.0 + end * 0.002, y + 0.25),
+            style,
+        )))?;
     }
     Ok(())
 }

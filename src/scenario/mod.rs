@@ -900,31 +900,37 @@ impl Validator<'_> {
                 format!("{nodes_down_max} is more than the {nodes} nodes"),
             );
         }
-        let end = SimTime::ZERO.after(duration);
-        let from = from.map_or(SimTime::ZERO, |value| {
-            SimTime::ZERO.after(SimDuration::from_std(value.0))
-        });
-        // By default the last quarter of the run is quiet, so liveness can be judged.
-        let until = until.map_or(SimTime::from_nanos(duration.as_nanos() / 4 * 3), |value| {
-            SimTime::ZERO.after(SimDuration::from_std(value.0))
-        });
-        // The nemesis ends what it started (heals, restarts) at `until`, and
-        // every fault must come before the end of the run.
-        if until >= end {
-            return self.fail(
-                &at("until"),
-                format!("{until} is not before the end of the run ({end}): the nemesis heals and restarts at `until`"),
-            );
-        }
-        if from >= until {
-            return self.fail(&at("from"), "from must come before until");
-        }
+        let (from, until) = self.nemesis_window(*from, *until, duration)?;
         if !(1..=crate::sim::clock::DRIFT_PPM_MAX).contains(drift_ppm_max) {
             return self.fail(
                 &at("drift_ppm_max"),
                 format!("expected 1 to {}", crate::sim::clock::DRIFT_PPM_MAX),
             );
         }
+        let mut kinds = self.nemesis_kinds(kinds, nodes, *nodes_down_max)?;
+        kinds.sort_unstable();
+        Ok(NemesisConfig {
+            kinds,
+            interval_min,
+            interval_max,
+            duration_min,
+            duration_max,
+            nodes_down_max: *nodes_down_max,
+            from,
+            until,
+            drift_ppm_max: *drift_ppm_max,
+        })
+    }
+
+    /// The kinds to draw from: each listed once, each able to happen.
+    fn nemesis_kinds(
+        &self,
+        kinds: &[NemesisKindFile],
+        nodes: u32,
+        nodes_down_max: u32,
+    ) -> Checked<Vec<NemesisKind>> {
+        use Step::*;
+        let nodes_down_max = &nodes_down_max;
         let mut chosen: Vec<NemesisKind> = Vec::new();
         for (index, kind) in kinds.iter().enumerate() {
             let path = [Field("nemesis"), Field("kinds"), Index(index)];
@@ -961,19 +967,37 @@ impl Validator<'_> {
             }
             chosen.push(kind);
         }
-        let mut kinds = chosen;
-        kinds.sort_unstable();
-        Ok(NemesisConfig {
-            kinds,
-            interval_min,
-            interval_max,
-            duration_min,
-            duration_max,
-            nodes_down_max: *nodes_down_max,
-            from,
-            until,
-            drift_ppm_max: *drift_ppm_max,
-        })
+        Ok(chosen)
+    }
+
+    /// When the nemesis acts: from `from` (default the start) until `until`
+    /// (default three quarters of the run, so liveness can be judged after).
+    fn nemesis_window(
+        &self,
+        from: Option<HumanDuration>,
+        until: Option<HumanDuration>,
+        duration: SimDuration,
+    ) -> Checked<(SimTime, SimTime)> {
+        let at = |field: &'static str| [Step::Field("nemesis"), Step::Field(field)];
+        let end = SimTime::ZERO.after(duration);
+        let from = from.map_or(SimTime::ZERO, |value| {
+            SimTime::ZERO.after(SimDuration::from_std(value.0))
+        });
+        let until = until.map_or(SimTime::from_nanos(duration.as_nanos() / 4 * 3), |value| {
+            SimTime::ZERO.after(SimDuration::from_std(value.0))
+        });
+        // The nemesis ends what it started (heals, restarts) at `until`, and
+        // every fault must come before the end of the run.
+        if until >= end {
+            return self.fail(
+                &at("until"),
+                format!("{until} is not before the end of the run ({end}): the nemesis heals and restarts at `until`"),
+            );
+        }
+        if from >= until {
+            return self.fail(&at("from"), "from must come before until");
+        }
+        Ok((from, until))
     }
 }
 

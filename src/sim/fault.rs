@@ -125,100 +125,109 @@ pub fn validate_schedule(
     duration: SimDuration,
     faults: &[ScheduledFault],
 ) -> Result<(), ScheduleError> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum State {
-        Up,
-        Crashed,
-        PausedUntil(SimTime),
-        Absent,
-        Left,
-    }
-    let absent = joiners(node_count, faults);
-    let mut states: Vec<State> = absent
+    let mut states: Vec<NodeState> = joiners(node_count, faults)
         .iter()
-        .map(|&absent| if absent { State::Absent } else { State::Up })
+        .map(|&absent| {
+            if absent {
+                NodeState::Absent
+            } else {
+                NodeState::Up
+            }
+        })
         .collect();
     let end = SimTime::ZERO.after(duration);
     let mut previous = SimTime::ZERO;
     for (index, scheduled) in faults.iter().enumerate() {
-        let error = |message: String| Err(ScheduleError { index, message });
+        let error = |message: String| ScheduleError { index, message };
         if scheduled.at < previous {
-            return error("faults are not in time order".into());
+            return Err(error("faults are not in time order".into()));
         }
         previous = scheduled.at;
         if scheduled.at >= end {
-            return error(format!(
+            return Err(error(format!(
                 "fault at {} is not before the end of the run ({})",
                 scheduled.at, end
-            ));
+            )));
         }
         if let Some(node) = scheduled.fault.node_outside(node_count) {
-            return error(format!(
+            return Err(error(format!(
                 "node {node} does not exist (nodes are 0..={})",
                 node_count - 1
-            ));
+            )));
         }
-        let at = scheduled.at;
         // A pause that has ended by now leaves the node up.
         for state in states.iter_mut() {
-            if matches!(*state, State::PausedUntil(until) if until <= at) {
-                *state = State::Up;
+            if matches!(*state, NodeState::PausedUntil(until) if until <= scheduled.at) {
+                *state = NodeState::Up;
             }
         }
-        if let Some(node) = node_of(&scheduled.fault) {
-            match (states[node as usize], &scheduled.fault) {
-                (State::Absent, Fault::Join { .. } | Fault::ClockDrift { .. } | Fault::ClockJump { .. }) => {}
-                (State::Absent, _) => {
-                    return error(format!("node {node} has not joined yet at {at}"))
-                }
-                (State::Left, Fault::ClockDrift { .. } | Fault::ClockJump { .. }) => {}
-                (State::Left, _) => return error(format!("node {node} has left at {at}")),
-                (_, Fault::Join { .. }) => {
-                    return error(format!(
-                        "node {node} cannot join at {at}: it was already running (a node joins once, and is absent until then)"
-                    ))
-                }
-                _ => {}
-            }
-        }
-        match scheduled.fault {
-            Fault::Join { node } => states[node as usize] = State::Up,
-            Fault::Leave { node } => states[node as usize] = State::Left,
-            Fault::Crash { node } => {
-                let state = &mut states[node as usize];
-                if *state == State::Crashed {
-                    return error(format!("node {node} is already crashed at {at}"));
-                }
-                *state = State::Crashed;
-            }
-            Fault::Restart { node } => {
-                let state = &mut states[node as usize];
-                if *state != State::Crashed {
-                    return error(format!(
-                        "node {node} is not down at {at}: only a crashed node can restart"
-                    ));
-                }
-                *state = State::Up;
-            }
-            Fault::Pause { node, duration } => {
-                let state = &mut states[node as usize];
-                match *state {
-                    State::Crashed => {
-                        return error(format!("node {node} is crashed at {at} and cannot pause"))
-                    }
-                    State::PausedUntil(until) => {
-                        return error(format!(
-                            "node {node} is already paused at {at} (until {until})"
-                        ))
-                    }
-                    State::Up => *state = State::PausedUntil(at.after(duration)),
-                    State::Absent | State::Left => unreachable!("checked above"),
-                }
-            }
-            _ => {}
-        }
+        apply(&mut states, scheduled).map_err(error)?;
     }
     Ok(())
+}
+
+/// A node's state as the schedule has it.
+#[derive(Clone, Copy, PartialEq)]
+enum NodeState {
+    Up,
+    Crashed,
+    PausedUntil(SimTime),
+    Absent,
+    Left,
+}
+
+/// Applies one fault to the nodes' states, or says why it cannot happen.
+fn apply(states: &mut [NodeState], scheduled: &ScheduledFault) -> Result<(), String> {
+    let at = scheduled.at;
+    let Some(node) = node_of(&scheduled.fault) else {
+        return Ok(());
+    };
+    let state = &mut states[node as usize];
+    let clock = matches!(
+        scheduled.fault,
+        Fault::ClockDrift { .. } | Fault::ClockJump { .. }
+    );
+    match (*state, &scheduled.fault) {
+        (NodeState::Absent | NodeState::Left, _) if clock => Ok(()),
+        (NodeState::Absent, Fault::Join { .. }) => {
+            *state = NodeState::Up;
+            Ok(())
+        }
+        (NodeState::Absent, _) => Err(format!("node {node} has not joined yet at {at}")),
+        (NodeState::Left, _) => Err(format!("node {node} has left at {at}")),
+        (_, Fault::Join { .. }) => Err(format!(
+            "node {node} cannot join at {at}: it was already running (a node joins once, and is absent until then)"
+        )),
+        (_, Fault::Leave { .. }) => {
+            *state = NodeState::Left;
+            Ok(())
+        }
+        (NodeState::Crashed, Fault::Crash { .. }) => {
+            Err(format!("node {node} is already crashed at {at}"))
+        }
+        (_, Fault::Crash { .. }) => {
+            *state = NodeState::Crashed;
+            Ok(())
+        }
+        (NodeState::Crashed, Fault::Restart { .. }) => {
+            *state = NodeState::Up;
+            Ok(())
+        }
+        (_, Fault::Restart { .. }) => Err(format!(
+            "node {node} is not down at {at}: only a crashed node can restart"
+        )),
+        (NodeState::Crashed, Fault::Pause { .. }) => {
+            Err(format!("node {node} is crashed at {at} and cannot pause"))
+        }
+        (NodeState::PausedUntil(until), Fault::Pause { .. }) => Err(format!(
+            "node {node} is already paused at {at} (until {until})"
+        )),
+        (_, Fault::Pause { duration, .. }) => {
+            *state = NodeState::PausedUntil(at.after(*duration));
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The one node a node fault names (crash, restart, join, leave, pause, clock).

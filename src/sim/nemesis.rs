@@ -61,119 +61,154 @@ pub fn generate(
     seed: u64,
     explicit: &[ScheduledFault],
 ) -> Vec<ScheduledFault> {
-    let mut rng = RngStream::new(seed, Purpose::Nemesis);
-    let busy = explicit_busy_windows(node_count, explicit);
-    let mut down_until: Vec<SimTime> = vec![SimTime::ZERO; node_count as usize];
-    let mut network_free_at = SimTime::ZERO;
-    // Explicit faults first, so that the stable sort below keeps them before
-    // generated ones at equal times. At most two faults per attempt.
+    // At most two faults per attempt, one attempt per interval.
     let attempts_max = config.until.since(config.from.min(config.until)).as_nanos()
         / config.interval_min.as_nanos().max(NANOS_PER_MILLI)
         + 1;
     let mut generated: Vec<ScheduledFault> =
         Vec::with_capacity(explicit.len() + 2 * attempts_max.min(10_000) as usize);
+    // Explicit faults first, so that the stable sort below keeps them before
+    // generated ones at equal times.
     generated.extend_from_slice(explicit);
-    // Scratch space for shuffling node ids, reused by every network fault.
-    let mut shuffled: Vec<NodeId> = Vec::with_capacity(node_count as usize);
+    let mut nemesis = Nemesis {
+        config,
+        node_count,
+        rng: RngStream::new(seed, Purpose::Nemesis),
+        busy: explicit_busy_windows(node_count, explicit),
+        down_until: vec![SimTime::ZERO; node_count as usize],
+        network_free_at: SimTime::ZERO,
+        shuffled: Vec::with_capacity(node_count as usize),
+        generated,
+    };
     let mut at = config.from;
-    // One attempt per interval: the number of draws is bounded by the window.
+    // The number of draws is bounded by the window.
     loop {
-        at = at.after(round_to_millis(draw_span(
-            &mut rng,
-            config.interval_min,
-            config.interval_max,
-        )));
+        let interval = draw_span(&mut nemesis.rng, config.interval_min, config.interval_max);
+        at = at.after(round_to_millis(interval));
         if at >= config.until || config.kinds.is_empty() {
             break;
         }
-        let kind = config.kinds[rng.index(config.kinds.len())];
+        nemesis.attempt(at);
+    }
+    // Stable: explicit faults keep their place before generated ones at equal times.
+    let mut generated = nemesis.generated;
+    generated.sort_by_key(|scheduled| scheduled.at);
+    generated
+}
+
+/// The nemesis as it draws: what is down or busy until when.
+struct Nemesis<'a> {
+    config: &'a NemesisConfig,
+    node_count: u32,
+    rng: RngStream,
+    /// Per node: the windows in which explicit faults keep it busy.
+    busy: Vec<Vec<(SimTime, SimTime)>>,
+    /// Per node: until when the nemesis has it crashed or paused.
+    down_until: Vec<SimTime>,
+    /// Until when a network fault of the nemesis lasts.
+    network_free_at: SimTime,
+    /// Scratch space for shuffling node ids, reused by every network fault.
+    shuffled: Vec<NodeId>,
+    generated: Vec<ScheduledFault>,
+}
+
+impl Nemesis<'_> {
+    /// One attempt at time `at`: a kind and a duration, then a fault if one
+    /// fits (no node down twice, at most `nodes_down_max` down, one network
+    /// fault at a time).
+    fn attempt(&mut self, at: SimTime) {
+        let config = self.config;
+        let kind = config.kinds[self.rng.index(config.kinds.len())];
         let duration = round_to_millis(draw_span(
-            &mut rng,
+            &mut self.rng,
             config.duration_min,
             config.duration_max,
         ));
         let end = at.after(duration).min(config.until);
         if end <= at {
-            continue;
+            return;
         }
-        let span = end.since(at);
-        let node_is_free = |node: NodeId, down_until: &[SimTime]| {
-            down_until[node as usize] <= at
-                && !busy[node as usize]
-                    .iter()
-                    .any(|&(start, stop)| start < end && at < stop)
-        };
-        let down_now = down_until.iter().filter(|&&until| until > at).count() as u32;
-        let push = |generated: &mut Vec<ScheduledFault>, when: SimTime, fault: Fault| {
-            generated.push(ScheduledFault { at: when, fault })
-        };
         match kind {
-            NemesisKind::Crash | NemesisKind::Pause => {
-                if down_now >= config.nodes_down_max {
-                    continue;
-                }
-                let mut candidates = (0..node_count).filter(|&n| node_is_free(n, &down_until));
-                let count = candidates.clone().count();
-                if count == 0 {
-                    continue;
-                }
-                let node = candidates
-                    .nth(rng.index(count))
-                    .expect("the index is below the count");
-                down_until[node as usize] = end;
-                if kind == NemesisKind::Crash {
-                    push(&mut generated, at, Fault::Crash { node });
-                    push(&mut generated, end, Fault::Restart { node });
-                } else {
-                    push(
-                        &mut generated,
-                        at,
-                        Fault::Pause {
-                            node,
-                            duration: span,
-                        },
-                    );
-                }
-            }
-            NemesisKind::ClockDrift => {
-                let node = rng.below(u64::from(node_count)) as NodeId;
-                let magnitude = rng.between(1, config.drift_ppm_max.max(1) as u64) as i64;
-                let ppm = if rng.chance(0.5) {
-                    -magnitude
-                } else {
-                    magnitude
-                };
-                push(&mut generated, at, Fault::ClockDrift { node, ppm });
-                push(&mut generated, end, Fault::ClockDrift { node, ppm: 0 });
-            }
-            network_kind => {
-                if network_free_at > at || node_count < 2 {
-                    continue;
-                }
-                let Some(start_fault) =
-                    network_fault(network_kind, node_count, span, &mut rng, &mut shuffled)
-                else {
-                    continue;
-                };
-                network_free_at = end;
-                let end_fault = match &start_fault {
-                    Fault::CutLink { from, to } => Some(Fault::RestoreLink {
-                        from: *from,
-                        to: *to,
-                    }),
-                    Fault::DegradeLink { .. } => None,
-                    _ => Some(Fault::Heal),
-                };
-                push(&mut generated, at, start_fault);
-                if let Some(fault) = end_fault {
-                    push(&mut generated, end, fault);
-                }
-            }
+            NemesisKind::Crash | NemesisKind::Pause => self.down(kind, at, end),
+            NemesisKind::ClockDrift => self.drift(at, end),
+            network_kind => self.network(network_kind, at, end),
         }
     }
-    // Stable: explicit faults keep their place before generated ones at equal times.
-    generated.sort_by_key(|scheduled| scheduled.at);
-    generated
+
+    fn push(&mut self, at: SimTime, fault: Fault) {
+        self.generated.push(ScheduledFault { at, fault });
+    }
+
+    /// Whether `node` is neither down nor busy with an explicit fault in [at, end).
+    fn node_is_free(&self, node: NodeId, at: SimTime, end: SimTime) -> bool {
+        self.down_until[node as usize] <= at
+            && !self.busy[node as usize]
+                .iter()
+                .any(|&(start, stop)| start < end && at < stop)
+    }
+
+    fn down(&mut self, kind: NemesisKind, at: SimTime, end: SimTime) {
+        let down_now = self.down_until.iter().filter(|&&until| until > at).count() as u32;
+        if down_now >= self.config.nodes_down_max {
+            return;
+        }
+        let free: Vec<NodeId> = (0..self.node_count)
+            .filter(|&n| self.node_is_free(n, at, end))
+            .collect();
+        if free.is_empty() {
+            return;
+        }
+        let node = free[self.rng.index(free.len())];
+        self.down_until[node as usize] = end;
+        if kind == NemesisKind::Crash {
+            self.push(at, Fault::Crash { node });
+            self.push(end, Fault::Restart { node });
+        } else {
+            let duration = end.since(at);
+            self.push(at, Fault::Pause { node, duration });
+        }
+    }
+
+    fn drift(&mut self, at: SimTime, end: SimTime) {
+        let node = self.rng.below(u64::from(self.node_count)) as NodeId;
+        let magnitude = self.rng.between(1, self.config.drift_ppm_max.max(1) as u64) as i64;
+        let ppm = if self.rng.chance(0.5) {
+            -magnitude
+        } else {
+            magnitude
+        };
+        self.push(at, Fault::ClockDrift { node, ppm });
+        self.push(end, Fault::ClockDrift { node, ppm: 0 });
+    }
+
+    fn network(&mut self, kind: NemesisKind, at: SimTime, end: SimTime) {
+        if self.network_free_at > at || self.node_count < 2 {
+            return;
+        }
+        let span = end.since(at);
+        let Some(start_fault) = network_fault(
+            kind,
+            self.node_count,
+            span,
+            &mut self.rng,
+            &mut self.shuffled,
+        ) else {
+            return;
+        };
+        self.network_free_at = end;
+        let end_fault = match &start_fault {
+            Fault::CutLink { from, to } => Some(Fault::RestoreLink {
+                from: *from,
+                to: *to,
+            }),
+            Fault::DegradeLink { .. } => None,
+            _ => Some(Fault::Heal),
+        };
+        self.push(at, start_fault);
+        if let Some(fault) = end_fault {
+            self.push(end, fault);
+        }
+    }
 }
 
 fn network_fault(

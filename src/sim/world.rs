@@ -821,53 +821,9 @@ impl<P: Protocol> Simulation<P> {
             }
             Fault::Crash { node } => self.crash(node, false, observer),
             Fault::Leave { node } => self.crash(node, true, observer),
-            Fault::Join { node } => {
-                assert!(
-                    self.joiner[node as usize]
-                        && self.statuses[node as usize] == NodeStatus::Crashed,
-                    "join of node {node} that is not absent"
-                );
-                self.statuses[node as usize] = NodeStatus::Up;
-                self.emit(observer, TraceEvent::Join { node });
-                self.start_node(node, false, observer);
-            }
-            Fault::Restart { node } => {
-                assert_eq!(
-                    self.statuses[node as usize],
-                    NodeStatus::Crashed,
-                    "restart of node {node} that is not down"
-                );
-                self.statuses[node as usize] = NodeStatus::Up;
-                self.emit(observer, TraceEvent::Restart { node });
-                self.start_node(node, true, observer);
-            }
-            Fault::Pause { node, duration } => {
-                // A pause that ends at this very instant ends first: faults were
-                // queued before the resume, but the schedule says the node is up.
-                let slot = &self.nodes[node as usize];
-                if self.statuses[node as usize] == NodeStatus::Paused
-                    && slot.pause_until <= self.now
-                {
-                    self.resume(node, slot.pause, observer);
-                }
-                assert_eq!(
-                    self.statuses[node as usize],
-                    NodeStatus::Up,
-                    "pause of node {node} that is not up"
-                );
-                self.statuses[node as usize] = NodeStatus::Paused;
-                self.pause_next += 1;
-                self.nodes[node as usize].pause = self.pause_next;
-                self.nodes[node as usize].pause_until = self.now.after(duration);
-                self.queue.push(
-                    self.now.after(duration),
-                    Event::Resume {
-                        node,
-                        pause: self.pause_next,
-                    },
-                );
-                self.emit(observer, TraceEvent::Pause { node, duration });
-            }
+            Fault::Join { node } => self.join(node, observer),
+            Fault::Restart { node } => self.restart(node, observer),
+            Fault::Pause { node, duration } => self.pause(node, duration, observer),
             Fault::ClockDrift { node, ppm } => {
                 self.nodes[node as usize].clock.set_drift(self.now, ppm);
                 self.reschedule_timers(node);
@@ -878,35 +834,94 @@ impl<P: Protocol> Simulation<P> {
                 self.reschedule_timers(node);
                 self.emit(observer, TraceEvent::ClockJump { node, by, backward });
             }
-            Fault::DegradeLink {
+            Fault::DegradeLink { .. } => self.degrade(index, fault, observer),
+        }
+    }
+
+    fn join<O: Observer<P> + ?Sized>(&mut self, node: NodeId, observer: &mut O) {
+        assert!(
+            self.joiner[node as usize] && self.statuses[node as usize] == NodeStatus::Crashed,
+            "join of node {node} that is not absent"
+        );
+        self.statuses[node as usize] = NodeStatus::Up;
+        self.emit(observer, TraceEvent::Join { node });
+        self.start_node(node, false, observer);
+    }
+
+    fn restart<O: Observer<P> + ?Sized>(&mut self, node: NodeId, observer: &mut O) {
+        assert_eq!(
+            self.statuses[node as usize],
+            NodeStatus::Crashed,
+            "restart of node {node} that is not down"
+        );
+        self.statuses[node as usize] = NodeStatus::Up;
+        self.emit(observer, TraceEvent::Restart { node });
+        self.start_node(node, true, observer);
+    }
+
+    fn pause<O: Observer<P> + ?Sized>(
+        &mut self,
+        node: NodeId,
+        duration: SimDuration,
+        observer: &mut O,
+    ) {
+        // A pause that ends at this very instant ends first: faults were
+        // queued before the resume, but the schedule says the node is up.
+        let slot = &self.nodes[node as usize];
+        if self.statuses[node as usize] == NodeStatus::Paused && slot.pause_until <= self.now {
+            self.resume(node, slot.pause, observer);
+        }
+        assert_eq!(
+            self.statuses[node as usize],
+            NodeStatus::Up,
+            "pause of node {node} that is not up"
+        );
+        self.statuses[node as usize] = NodeStatus::Paused;
+        self.pause_next += 1;
+        self.nodes[node as usize].pause = self.pause_next;
+        self.nodes[node as usize].pause_until = self.now.after(duration);
+        self.queue.push(
+            self.now.after(duration),
+            Event::Resume {
+                node,
+                pause: self.pause_next,
+            },
+        );
+        self.emit(observer, TraceEvent::Pause { node, duration });
+    }
+
+    /// A degraded link, identified by its fault's index until it ends.
+    fn degrade<O: Observer<P> + ?Sized>(&mut self, index: usize, fault: &Fault, observer: &mut O) {
+        let Fault::DegradeLink {
+            from,
+            to,
+            duration,
+            drop,
+            ref latency,
+        } = *fault
+        else {
+            unreachable!("called for a degraded link")
+        };
+        let id = index as u64;
+        let link_override = super::network::LinkOverride {
+            from,
+            to,
+            drop,
+            latency: latency.clone(),
+        };
+        self.network.add_override(id, link_override);
+        self.queue
+            .push(self.now.after(duration), Event::DegradeEnd { id, from, to });
+        self.emit(
+            observer,
+            TraceEvent::DegradeLink {
                 from,
                 to,
                 duration,
                 drop,
-                ref latency,
-            } => {
-                let id = index as u64;
-                let link_override = super::network::LinkOverride {
-                    from,
-                    to,
-                    drop,
-                    latency: latency.clone(),
-                };
-                self.network.add_override(id, link_override);
-                self.queue
-                    .push(self.now.after(duration), Event::DegradeEnd { id, from, to });
-                self.emit(
-                    observer,
-                    TraceEvent::DegradeLink {
-                        from,
-                        to,
-                        duration,
-                        drop,
-                        latency: latency.as_ref(),
-                    },
-                );
-            }
-        }
+                latency: latency.as_ref(),
+            },
+        );
     }
 
     /// A crash, or a leave (a crash for good, traced as such).
