@@ -2,9 +2,9 @@
 //! codes live here and only here, and every error leaves through one path
 //! (`try_main`), as in ripgrep.
 //!
-//! `main_with` is the whole binary for any set of protocols: a user's crate
-//! gets every subcommand for its own protocols with
-//! `faultline::cli::main_with(faultline::protocols::registry().with::<Mine>())`.
+//! `main_with` is the whole binary for any set of protocols: faultline's own
+//! `main` hands it the built-in ones, and a user's crate hands it theirs
+//! (see docs/custom-protocol.md).
 
 use crate::run::{self, RunOptions};
 use crate::scenario::{self, Registry, Scenario};
@@ -167,11 +167,6 @@ fn parse_shard(text: &str) -> Result<(u64, u64), String> {
         return Err(format!("shard {index}/{count}: expected 0 <= I < N"));
     }
     Ok((index, count))
-}
-
-/// The binary with the built-in protocols.
-pub fn main() -> ExitCode {
-    main_with(crate::protocols::registry())
 }
 
 /// The binary with the protocols of `registry` (built-in ones or not): every

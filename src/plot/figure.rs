@@ -1,6 +1,5 @@
 //! Figures: charts made of generic panels, laid out in rows, for what a
-//! protocol wants to show beside the timeline (the consistent-hashing chart is
-//! one). Each panel is plain data; this module draws it and knows no protocol.
+//! protocol wants to show beside the timeline. Each panel is plain data; this module draws it and knows no protocol.
 //!
 //! - `Steps`: a value over simulated time as a step line, with shaded bands
 //!   (partitions) and a marked moment;

@@ -28,7 +28,7 @@ pub struct SimulateInput<'a> {
     pub config: SimulationConfig,
     /// What the judge and charts know before the run.
     pub setup: RunSetup<'a>,
-    /// The trace writer (hashing always, writing when it has a sink).
+    /// The trace writer (it always computes the hash, and writes when it has a sink).
     pub trace: &'a mut TraceWriter<TraceSink>,
     /// Whether to record and build charts.
     pub charts: bool,

@@ -113,11 +113,11 @@ pub enum FaultFile {
     Isolate {
         node: u32,
     },
-    /// Hashing only: the node is absent until now, then joins.
+    /// The node is absent from the start until now, then joins.
     Join {
         node: u32,
     },
-    /// Hashing only: the node leaves for good.
+    /// The node leaves for good.
     Leave {
         node: u32,
     },

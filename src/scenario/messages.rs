@@ -173,7 +173,7 @@ fn argument_example(word: &str, properties: &[Property]) -> Option<String> {
         "Pause" => "Pause(node: 1, for: \"500ms\")".to_string(),
         "Partition" => "Partition(groups: [[0, 1], [2, 3, 4]])".to_string(),
         "CutLink" | "RestoreLink" => format!("{word}(from: 0, to: 1)"),
-        "Violates" => "Violates([Accuracy])".to_string(),
+        "Violates" => "Violates([SomeCheck])".to_string(),
         _ => return None,
     };
     Some(format!("`{word}` takes arguments: write it as `{example}`"))

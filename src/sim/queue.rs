@@ -5,10 +5,10 @@
 //! No one structure is fastest at every size, so a queue starts as a binary
 //! heap (`heap.rs`) and moves to a timing wheel (`wheel.rs`) the first time
 //! more than `HEAP_PENDING_MAX` events are pending. A heap pays log2(pending)
-//! unpredictable comparisons per pop, which is nothing at a Paxos run's few
-//! dozen pending events; the wheel costs a handful of moves per event however
+//! unpredictable comparisons per pop, which is nothing at the few dozen
+//! pending events of a small cluster's run; the wheel costs a handful of moves per event however
 //! many are pending, which wins from a few hundred on: on the 1,000-node
-//! heartbeat benchmark (100,000 pending) the whole engine runs 1.7 times as
+//! benchmark (100,000 pending) the whole engine runs 1.7 times as
 //! fast, on the 50-node one (300 pending) 1.15 times. A queue never moves
 //! back: a run that once had that many events pending usually will again, and
 //! the wheel's memory follows pending events as the heap's does.
@@ -101,7 +101,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Always inlined, like the heap's pop: otherwise the payload is copied
-    /// once more on its way out, 2% of a Paxos run's instructions.
+    /// once more on its way out, 2% of a small run's instructions.
     #[inline(always)]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let (time, event) = match &mut self.store {

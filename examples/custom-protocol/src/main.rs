@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    faultline::cli::main()
+    faultline::cli::main_with(faultline::protocols::registry())
 }

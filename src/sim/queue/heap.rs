@@ -1,7 +1,7 @@
 //! The event queue for few pending events: a binary min-heap of (time,
 //! insertion sequence) keys over a slab of payloads. With a few dozen events
 //! pending the heap is a few levels deep and stays in cache, and it beats the
-//! wheel: replaying the queue operations of 2,000 Paxos runs (26 pending on
+//! wheel: replaying the queue operations of 2,000 five-node consensus runs (26 pending on
 //! average) took 15 ms here and 19 ms on the wheel.
 //!
 //! Payloads live in the slab and only 16-byte keys move during sift
