@@ -57,37 +57,42 @@ pub fn describe(
     properties: &[Property],
 ) -> String {
     let offset = offset_of(source, line, column);
-    let within = enclosing_field(source, offset)
-        .map(|field| format!(" in `{field}`"))
-        .unwrap_or_default();
+    let within = |field: Option<String>| field.map(|f| format!(" in `{f}`")).unwrap_or_default();
     match code {
         Error::Eof => "the file ends early (unclosed bracket or missing value?)".to_string(),
         Error::NoSuchEnumVariant {
             expected, found, ..
         } => format!(
-            "unknown value `{found}`{within}: expected {}",
+            "unknown value `{found}`{}: expected {}",
+            within(value_field(source, offset)),
             one_of(expected)
         ),
         Error::NoSuchStructField {
             expected, found, ..
         } => format!(
-            "unknown field `{found}`{within}: expected {}",
+            "unknown field `{found}`{}: expected {}",
+            within(container_field(source, offset)),
             one_of(expected)
         ),
-        Error::MissingStructField { field, .. } => {
-            format!("missing field `{field}`{within}")
-        }
-        Error::DuplicateStructField { field, .. } => {
-            format!("field `{field}` is written twice{within}")
-        }
+        Error::MissingStructField { field, .. } => format!(
+            "missing field `{field}`{}",
+            within(container_field(source, offset))
+        ),
+        Error::DuplicateStructField { field, .. } => format!(
+            "field `{field}` is written twice{}",
+            within(container_field(source, offset))
+        ),
         Error::ExpectedStructLike | Error::ExpectedNamedStructLike(_) => {
             let word = word_before(source, offset);
             match word.and_then(|word| argument_example(word, properties)) {
                 Some(example) => example,
-                None => format!("expected opening `(`{within}"),
+                None => format!(
+                    "expected opening `(`{}",
+                    within(value_field(source, offset))
+                ),
             }
         }
-        other => format!("{other}{within}"),
+        other => format!("{other}{}", within(value_field(source, offset))),
     }
 }
 
@@ -118,10 +123,22 @@ fn offset_of(source: &str, line: usize, column: usize) -> usize {
     source.len()
 }
 
-/// The name of the innermost `field:` whose value contains `offset`: walks
-/// back over balanced brackets and strings, a rough reading of RON that is
-/// enough to name a place.
-fn enclosing_field(source: &str, offset: usize) -> Option<String> {
+/// The field whose value starts at `offset` (`fault: Crsh` names `fault`), or
+/// for a list element the list's field: a rough reading of RON, enough to
+/// name a place.
+fn value_field(source: &str, offset: usize) -> Option<String> {
+    let before = source[..offset.min(source.len())].trim_end();
+    match before.chars().next_back()? {
+        ':' => Some(word_ending_at(source, before.len() - 1).to_string())
+            .filter(|word| !word.is_empty()),
+        '[' | ',' => container_field(source, before.len()),
+        _ => None,
+    }
+}
+
+/// The field whose value is the innermost bracket open at `offset`
+/// (`network: (...)` names `network`), going outward through lists.
+fn container_field(source: &str, offset: usize) -> Option<String> {
     let bytes = source.as_bytes();
     let mut depth = 0i32;
     let mut at = offset.min(bytes.len());
@@ -129,16 +146,16 @@ fn enclosing_field(source: &str, offset: usize) -> Option<String> {
         at -= 1;
         match bytes[at] {
             b')' | b']' | b'}' => depth += 1,
-            b'(' | b'[' | b'{' => depth -= 1,
-            b':' if depth <= 0 => {
-                let word = word_ending_at(source, at);
-                if !word.is_empty() && !word.starts_with(|c: char| c.is_ascii_digit()) {
-                    return Some(word.to_string());
-                }
+            b'(' | b'[' | b'{' if depth > 0 => depth -= 1,
+            b'(' | b'[' | b'{' => {
+                // Past a struct or variant name, to what holds the bracket.
+                let name_start = source[..at]
+                    .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .map_or(0, |i| i + 1);
+                return value_field(source, name_start);
             }
             _ => {}
         }
-        depth = depth.max(-1);
     }
     None
 }
