@@ -23,7 +23,7 @@ pub const EXIT_INTERNAL: u8 = 3;
 
 #[derive(Parser, Debug)]
 #[command(name = "faultline", version, about = "Deterministic discrete-event cluster simulator", long_about = None)]
-pub struct Cli {
+struct Cli {
     #[command(subcommand)]
     command: Command,
 }

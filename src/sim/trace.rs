@@ -14,64 +14,101 @@ use xxhash_rust::xxh3::Xxh3;
 #[derive(Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case", bound = "")]
 pub enum TraceEvent<'a, P: Protocol> {
+    /// A node starts at the beginning of the run.
     Start {
+        /// The node it happened at.
         node: NodeId,
     },
+    /// A crashed node starts again from its durable state.
     Restart {
+        /// The node it happened at.
         node: NodeId,
     },
+    /// A node stops, losing all but its durable state.
     Crash {
+        /// The node it happened at.
         node: NodeId,
     },
     /// A node absent since the start of the run starts for the first time.
     Join {
+        /// The node it happened at.
         node: NodeId,
     },
     /// A node stops for good.
     Leave {
+        /// The node it happened at.
         node: NodeId,
     },
+    /// A node freezes: no handlers run, its clock and the world go on.
     Pause {
+        /// The node it happened at.
         node: NodeId,
+        /// How long it lasts.
         duration: SimDuration,
     },
+    /// A paused node runs again; messages queued in its inbox are delivered.
     Resume {
+        /// The node it happened at.
         node: NodeId,
     },
+    /// A node sends a message.
     Send {
+        /// The node it happened at.
         node: NodeId,
+        /// The receiving node.
         to: NodeId,
+        /// The message's id, unique within the run.
         id: u64,
+        /// The message.
         message: &'a P::Message,
     },
     /// The network made a second copy of message `id`.
     Duplicate {
+        /// The node it happened at.
         node: NodeId,
+        /// The receiving node.
         to: NodeId,
+        /// The message's id, unique within the run.
         id: u64,
     },
     /// Message `id` reached `node` while it was paused and waits in its inbox;
     /// its `deliver` comes when the node resumes. Once queued, a message is
     /// off the wire: a partition that starts during the pause does not take it back.
     Enqueue {
+        /// The node it happened at.
         node: NodeId,
+        /// The sending node.
         from: NodeId,
+        /// The message's id, unique within the run.
         id: u64,
     },
+    /// A message reaches its destination and its handler runs.
     Deliver {
+        /// The node it happened at.
         node: NodeId,
+        /// The sending node.
         from: NodeId,
+        /// The message's id, unique within the run.
         id: u64,
+        /// The message.
         message: &'a P::Message,
     },
+    /// The network loses a message.
     Drop {
+        /// The node it happened at.
         node: NodeId,
+        /// The sending node.
         from: NodeId,
+        /// The message's id, unique within the run.
         id: u64,
+        /// Why the network dropped it.
         reason: DropReason,
     },
+    /// A timer fires.
     Timer {
+        /// The node it happened at.
         node: NodeId,
+        /// The timer that fired.
         timer: &'a P::Timer,
     },
     /// A fact the protocol reported, with the node's clock reading, the id of
@@ -79,51 +116,83 @@ pub enum TraceEvent<'a, P: Protocol> {
     /// observation naming a deadline on the node's clock (a lease's expiry),
     /// the true time at which that clock reaches it.
     Observe {
+        /// The node it happened at.
         node: NodeId,
+        /// The node's clock reading.
         local: LocalTime,
         #[serde(skip_serializing_if = "Option::is_none")]
+        /// The id of the message whose handling made it, if a message did.
         cause: Option<u64>,
         #[serde(skip_serializing_if = "Option::is_none")]
+        /// For an observation naming a deadline on the node's clock, the true time that clock reaches it.
         deadline: Option<SimTime>,
+        /// What the protocol reported.
         observation: &'a P::Observation,
     },
     /// The node saved its durable state (what a crash leaves it), shown whole.
     Persist {
+        /// The node it happened at.
         node: NodeId,
+        /// The durable state, whole.
         durable: &'a P::Durable,
     },
+    /// The network splits into sides that cannot reach each other.
     Partition {
+        /// The sides; nodes in no group form one more side.
         groups: &'a [Vec<NodeId>],
     },
+    /// Every partition and cut link heals.
     Heal,
+    /// One direction of one link goes down.
     CutLink {
+        /// The sending node.
         from: NodeId,
+        /// The receiving node.
         to: NodeId,
     },
+    /// One direction of one link comes back.
     RestoreLink {
+        /// The sending node.
         from: NodeId,
+        /// The receiving node.
         to: NodeId,
     },
+    /// A node's clock starts running fast or slow.
     ClockDrift {
+        /// The node it happened at.
         node: NodeId,
+        /// The new drift, in parts per million (positive runs fast).
         ppm: i64,
     },
+    /// A node's clock jumps.
     ClockJump {
+        /// The node it happened at.
         node: NodeId,
+        /// How far the clock jumped.
         by: SimDuration,
+        /// Whether it jumped back.
         backward: bool,
     },
+    /// One link gets worse for a while: lossier, slower or both.
     DegradeLink {
+        /// The sending node.
         from: NodeId,
+        /// The receiving node.
         to: NodeId,
+        /// How long it lasts.
         duration: SimDuration,
+        /// The link's drop probability while degraded, if changed.
         drop: Option<f64>,
+        /// The link's latency while degraded, if changed.
         latency: Option<&'a Latency>,
     },
     /// The run is over (its duration reached, or the event limit).
     End,
+    /// A degraded link is back to normal.
     DegradeEnd {
+        /// The sending node.
         from: NodeId,
+        /// The receiving node.
         to: NodeId,
     },
 }
@@ -132,30 +201,40 @@ pub enum TraceEvent<'a, P: Protocol> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeStatus {
+    /// Running.
     Up,
+    /// Crashed: only durable state survives.
     Crashed,
+    /// Frozen in a pause.
     Paused,
 }
 
 /// The ground truth an observer may consult: node status and connectivity.
 pub struct WorldView<'a> {
+    /// Which links are up.
     pub network: &'a Network,
+    /// Each node's status, by node id.
     pub statuses: &'a [NodeStatus],
 }
 
 impl WorldView<'_> {
+    /// Whether messages from `from` reach `to` now.
     pub fn link_up(&self, from: NodeId, to: NodeId) -> bool {
         self.network.link_up(from, to)
     }
+    /// The status of one node.
     pub fn status(&self, node: NodeId) -> NodeStatus {
         self.statuses[node as usize]
     }
+    /// How many nodes the run has.
     pub fn node_count(&self) -> u32 {
         self.statuses.len() as u32
     }
 }
 
+/// Something that watches a run: the trace writer, a judge, a chart recorder.
 pub trait Observer<P: Protocol> {
+    /// Called once per event, in order, with a read-only view of the world.
     fn observe(&mut self, time: SimTime, event: &TraceEvent<'_, P>, world: &WorldView<'_>);
 }
 
@@ -202,9 +281,11 @@ pub struct Observers<'o, P: Protocol> {
 }
 
 impl<'o, P: Protocol> Observers<'o, P> {
+    /// No observers.
     pub fn new() -> Self {
         Observers { list: Vec::new() }
     }
+    /// Adds an observer, called after those already pushed.
     pub fn push(&mut self, observer: &'o mut dyn Observer<P>) {
         self.list.push(observer);
     }
@@ -236,6 +317,7 @@ pub struct TraceWriter<W: Write> {
 }
 
 impl<W: Write> TraceWriter<W> {
+    /// A writer to `sink`, or a hash-only writer with `None`.
     pub fn new(sink: Option<W>) -> Self {
         TraceWriter {
             sink,
@@ -251,6 +333,7 @@ impl<W: Write> TraceWriter<W> {
         format!("{:032x}", self.hasher.digest128())
     }
 
+    /// How many bytes of trace were written.
     pub fn bytes(&self) -> u64 {
         self.bytes
     }

@@ -65,11 +65,15 @@ impl Check for HeartbeatCheck {
 /// One interval during which `observer` suspected `suspect`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SuspicionInterval {
+    /// The node that suspected.
     pub observer: NodeId,
+    /// The node it suspected.
     pub suspect: NodeId,
+    /// When the suspicion began.
     pub start: SimTime,
     /// `None` while still suspected at the end of the run.
     pub end: Option<SimTime>,
+    /// Whether the suspicion was a mistake: the suspect was up and reachable.
     pub mistake: bool,
     /// Why, for mistakes: the most likely cause in words.
     pub cause: String,
@@ -434,6 +438,7 @@ impl HeartbeatJudge {
         &self.intervals
     }
 
+    /// Strong completeness, as Chandra and Toueg define it: every crashed node is eventually permanently suspected by every correct node, here within the bound.
     pub fn completeness_report(&mut self, end: SimTime) -> CheckReport {
         self.resolve_due(end, true);
         let within = self.within.unwrap_or_default();
@@ -471,6 +476,8 @@ impl HeartbeatJudge {
         )
     }
 
+    /// Accuracy: no suspicion unless a crash or a down link explains it, and
+    /// no suspicion outlives its reason (see the module comment).
     pub fn accuracy_report(&mut self, end: SimTime) -> CheckReport {
         for key in 0..self.open.len() {
             if let Some(index) = self.open[key] {

@@ -42,15 +42,21 @@ use crate::plot::{Chart, LegendColor, LegendEntry, PeerSpan, TimelineData};
 use crate::sim::time::{LocalTime, SimDuration};
 use serde::{Deserialize, Serialize};
 
+/// A heartbeat failure detector: every node beats to every other at `interval` and suspects a peer silent for `timeout`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Heartbeat {
+    /// Time between beats, on the sender's clock.
     pub interval: SimDuration,
+    /// Silence after which a peer is suspected, on the observer's clock.
     pub timeout: SimDuration,
+    /// Which variant.
     pub variant: HeartbeatVariant,
 }
 
+/// Which detector, correct or with a planted bug.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HeartbeatVariant {
+    /// Suspects after `timeout` of silence, trusts again on a beat newer than any heard.
     #[default]
     Correct,
     /// Bug: never suspects anyone.
@@ -67,18 +73,23 @@ pub enum HeartbeatVariant {
 /// is greater.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct BeatStamp {
+    /// How many times the sender has started.
     pub incarnation: u64,
+    /// The beat's number within the incarnation.
     pub beat: u64,
 }
 
+/// A heartbeat.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Ping {
+    /// How many times the sender has started.
     pub incarnation: u64,
     /// The sender's tick count since it last started.
     pub beat: u64,
 }
 
 impl Ping {
+    /// Which heartbeat this is.
     pub fn stamp(&self) -> BeatStamp {
         BeatStamp {
             incarnation: self.incarnation,
@@ -90,19 +101,31 @@ impl Ping {
 /// What survives a crash: how many times the node has started.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Incarnation {
+    /// How many times the node has started.
     pub incarnation: u64,
 }
 
+/// The heartbeat timer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Tick {
+    /// Time to beat (and to look for silent peers).
     Tick,
 }
 
+/// What the detector reports: the start and end of a suspicion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "what", rename_all = "snake_case")]
 pub enum Suspicion {
-    Suspect { peer: NodeId },
-    Trust { peer: NodeId },
+    /// This node now suspects `peer`.
+    Suspect {
+        /// The peer.
+        peer: NodeId,
+    },
+    /// This node trusts `peer` again.
+    Trust {
+        /// The peer.
+        peer: NodeId,
+    },
 }
 
 /// The failure detector's bookkeeping, shared by every protocol that needs
@@ -137,6 +160,7 @@ impl Detector {
         detector
     }
 
+    /// Whether this detector suspects `peer`.
     pub fn suspects(&self, peer: NodeId) -> bool {
         self.suspected[peer as usize]
     }
@@ -187,6 +211,7 @@ impl Detector {
     }
 }
 
+/// A node's volatile state: its detector and its beat counters.
 #[derive(Debug)]
 pub struct HeartbeatState {
     detector: Detector,
@@ -195,6 +220,7 @@ pub struct HeartbeatState {
 }
 
 impl HeartbeatState {
+    /// Whether this node suspects `peer`.
     pub fn suspects(&self, peer: NodeId) -> bool {
         self.detector.suspects(peer)
     }
