@@ -140,7 +140,8 @@ fn divergence(
                 return ReplayVerdict::HashDiffers {
                     recorded_hash,
                     replayed_hash,
-                    reason: "the recorded trace matches the replay: the recorded hash was edited"
+                    reason: "the recorded trace matches the replay: the recorded hash was edited, \
+                             or recorded by a faultline that hashed the trace's JSON text"
                         .into(),
                 }
             }

@@ -3,6 +3,7 @@
 //! writer, the checks and the chart recorders are all observers. Observers
 //! cannot change the run, so adding one never changes what happens.
 
+use super::encode::encode;
 use super::network::{DropReason, Latency, Network};
 use super::time::{LocalTime, SimDuration, SimTime};
 use crate::node::{NodeId, Protocol};
@@ -305,12 +306,16 @@ impl<P: Protocol> Observer<P> for Observers<'_, P> {
     }
 }
 
-/// Writes the trace as JSON lines (`{"t":<ns>,"kind":...}`) to a sink and hashes
-/// every byte with XXH3-128. With no sink it only hashes, which is how sweeps
-/// compare runs without writing gigabytes.
+/// Writes the trace as JSON lines (`{"t":<ns>,"kind":...}`) to a sink and
+/// hashes every event, with its time, in the canonical binary encoding
+/// (`sim::encode`) with XXH3-128. With no sink it only hashes, which is how
+/// sweeps compare runs without writing, or even formatting, gigabytes.
 pub struct TraceWriter<W: Write> {
     sink: Option<W>,
     hasher: Xxh3,
+    /// The event's binary encoding, hashed.
+    encoded: Vec<u8>,
+    /// The event's JSON line, written.
     line: Vec<u8>,
     bytes: u64,
     error: Option<io::Error>,
@@ -322,18 +327,19 @@ impl<W: Write> TraceWriter<W> {
         TraceWriter {
             sink,
             hasher: Xxh3::new(),
+            encoded: Vec::with_capacity(256),
             line: Vec::with_capacity(256),
             bytes: 0,
             error: None,
         }
     }
 
-    /// The hash of every byte written so far, as 32 hex digits.
+    /// The hash of every event so far, as 32 hex digits.
     pub fn hash_hex(&self) -> String {
         format!("{:032x}", self.hasher.digest128())
     }
 
-    /// How many bytes of trace were written.
+    /// How many bytes of trace were written (none without a sink).
     pub fn bytes(&self) -> u64 {
         self.bytes
     }
@@ -353,26 +359,38 @@ impl<W: Write> TraceWriter<W> {
 
 impl<P: Protocol, W: Write> Observer<P> for TraceWriter<W> {
     fn observe(&mut self, time: SimTime, event: &TraceEvent<'_, P>, _world: &WorldView<'_>) {
-        self.line.clear();
-        self.line.extend_from_slice(b"{\"t\":");
-        push_number(&mut self.line, time.as_nanos());
-        if !write_fields(&mut self.line, event) {
-            // `{"t":<ns>,` then the event as serde writes it, whose opening
-            // brace is overwritten by the comma.
-            let brace = self.line.len();
-            serde_json::to_writer(&mut self.line, event).expect("trace events serialize");
-            debug_assert_eq!(self.line[brace], b'{');
-            self.line[brace] = b',';
+        self.encoded.clear();
+        self.encoded
+            .extend_from_slice(&time.as_nanos().to_le_bytes());
+        encode(&mut self.encoded, event);
+        self.hasher.update(&self.encoded);
+        if self.sink.is_none() || self.error.is_some() {
+            return;
         }
-        self.line.push(b'\n');
-        self.hasher.update(&self.line);
+        json_line(&mut self.line, time, event);
         self.bytes += self.line.len() as u64;
-        if let (Some(sink), None) = (self.sink.as_mut(), self.error.as_ref()) {
+        if let Some(sink) = self.sink.as_mut() {
             if let Err(error) = sink.write_all(&self.line) {
                 self.error = Some(error);
             }
         }
     }
+}
+
+/// One event as its `trace.jsonl` line, newline included.
+fn json_line<P: Protocol>(line: &mut Vec<u8>, time: SimTime, event: &TraceEvent<'_, P>) {
+    line.clear();
+    line.extend_from_slice(b"{\"t\":");
+    push_number(line, time.as_nanos());
+    if !write_fields(line, event) {
+        // `{"t":<ns>,` then the event as serde writes it, whose opening
+        // brace is overwritten by the comma.
+        let brace = line.len();
+        serde_json::to_writer(&mut *line, event).expect("trace events serialize");
+        debug_assert_eq!(line[brace], b'{');
+        line[brace] = b',';
+    }
+    line.push(b'\n');
 }
 
 /// Writes the common events' fields by hand, byte for byte what serde's
