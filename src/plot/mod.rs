@@ -217,7 +217,7 @@ pub struct TimelineData {
     pub spans: Vec<MarkSpan>,
     /// Lane names instead of "node N", if given (one per node).
     pub lane_names: Vec<String>,
-    /// What a peer span means, as a verb: the rows read "<verb> <peer>?".
+    /// What a peer span means, as a verb: the rows read `<verb> <peer>?`.
     pub peer_verb: String,
     /// The protocol's legend entries, after the timeline's own.
     pub legend: Vec<LegendEntry>,
