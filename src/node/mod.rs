@@ -19,9 +19,11 @@ use time::{LocalTime, SimDuration};
 /// Nodes are numbered `0..node_count`.
 pub type NodeId = u32;
 
-/// A protocol: one state machine that every node of a run executes, each with its own state.
+/// A protocol's state machine: one value (its configuration) shared by every
+/// node, handlers that the engine calls with a node's `State` and a
+/// `Context`, and the types its nodes exchange, set, save and report.
 pub trait Protocol {
-    /// What nodes send each other.
+    /// What nodes send one another.
     type Message: Clone + Debug + Serialize;
     /// Timer names. Setting a timer that is already pending replaces it.
     type Timer: Clone + PartialEq + Debug + Serialize;
@@ -32,14 +34,15 @@ pub trait Protocol {
     /// Volatile state, lost on crash.
     type State: Debug;
 
-    /// Called when the node starts for the first time; returns its initial state.
+    /// Called when a node starts for the first time (at time zero, or when
+    /// it joins), with no durable state.
     fn on_start(&self, ctx: &mut Context<'_, Self>) -> Self::State;
 
     /// Called when a crashed node comes back, with its last persisted state
     /// (`Durable::default()` if it never persisted anything).
     fn on_restart(&self, ctx: &mut Context<'_, Self>, durable: &Self::Durable) -> Self::State;
 
-    /// Called when a message from `from` arrives.
+    /// Called when `message` from `from` reaches an up node.
     fn on_message(
         &self,
         state: &mut Self::State,
@@ -48,7 +51,8 @@ pub trait Protocol {
         message: Self::Message,
     );
 
-    /// Called when a timer set earlier fires.
+    /// Called when a timer the node set fires (and was not cancelled or
+    /// replaced meanwhile).
     fn on_timer(&self, state: &mut Self::State, ctx: &mut Context<'_, Self>, timer: Self::Timer);
 
     /// A deadline on the observing node's clock that an observation names
@@ -121,12 +125,12 @@ impl<'a, P: Protocol + ?Sized> Context<'a, P> {
         }
     }
 
-    /// This node's id.
+    /// This node.
     pub fn id(&self) -> NodeId {
         self.node
     }
 
-    /// How many nodes the run has (joiners included).
+    /// How many nodes the run has (`0..node_count`).
     pub fn node_count(&self) -> u32 {
         self.node_count
     }
@@ -147,7 +151,7 @@ impl<'a, P: Protocol + ?Sized> Context<'a, P> {
         self.rng
     }
 
-    /// Sends a message to `to` (to itself too: it arrives like any other).
+    /// Sends `message` to node `to`.
     pub fn send(&mut self, to: NodeId, message: P::Message) {
         self.commands.push(Command::Send { to, message });
     }
@@ -174,7 +178,7 @@ impl<'a, P: Protocol + ?Sized> Context<'a, P> {
         self.commands.push(Command::CancelTimer { timer });
     }
 
-    /// Reports a fact for the trace, the checks and the charts.
+    /// Reports a fact for the checks, the charts and the trace.
     pub fn observe(&mut self, observation: P::Observation) {
         self.commands.push(Command::Observe(observation));
     }
