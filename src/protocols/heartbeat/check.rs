@@ -31,7 +31,7 @@ use crate::node::NodeId;
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::{Observer, TraceEvent, WorldView};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 /// What `checks: [...]` may list for the heartbeat detector.
@@ -96,11 +96,14 @@ struct CrashRecord {
 }
 
 /// When observer `observer` must start suspecting crashed `crashed`:
-/// checked once the run is past `deadline`.
+/// checked once the run is past `deadline`. Ordered by deadline first, so
+/// the judge finds the due ones without scanning the rest (a crash in a
+/// 1,000-node run arms 999 of them).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Deadline {
-    crashed: NodeId,
-    observer: NodeId,
     deadline: SimTime,
+    observer: NodeId,
+    crashed: NodeId,
 }
 
 /// Watches a heartbeat run and judges it.
@@ -129,7 +132,7 @@ pub struct HeartbeatJudge {
     intervals: Vec<SuspicionInterval>,
     explained: u64,
     crashes: Vec<CrashRecord>,
-    deadlines: Vec<Deadline>,
+    deadlines: BTreeSet<Deadline>,
     /// (crashed, observer, detection time): the first suspicion of each crash
     /// by each observer, timed from when the observer had to start counting.
     detections: Vec<(NodeId, NodeId, SimDuration)>,
@@ -176,7 +179,7 @@ impl HeartbeatJudge {
             intervals: Vec::new(),
             explained: 0,
             crashes: Vec::new(),
-            deadlines: Vec::new(),
+            deadlines: BTreeSet::new(),
             detections: Vec::new(),
             detected: vec![false; n * n],
             violated: vec![None; n * n],
@@ -313,12 +316,11 @@ impl HeartbeatJudge {
     /// deadline itself still counts), or by `now` inclusive at the end.
     fn resolve_due(&mut self, now: SimTime, inclusive: bool) {
         let due = |deadline: SimTime| deadline < now || (inclusive && deadline == now);
-        let mut remaining = Vec::new();
-        for entry in std::mem::take(&mut self.deadlines) {
+        while let Some(&entry) = self.deadlines.first() {
             if !due(entry.deadline) {
-                remaining.push(entry);
-                continue;
+                break;
             }
+            self.deadlines.pop_first();
             // Stale if the crash ended or the observer went down meanwhile.
             if self.obliged_from(entry.observer, entry.crashed) != Some(entry.deadline) {
                 continue;
@@ -333,7 +335,6 @@ impl HeartbeatJudge {
                 self.completeness_failed(entry.observer, entry.crashed, entry.deadline, how);
             }
         }
-        self.deadlines = remaining;
     }
 
     /// Adds the deadline of every pair whose obligation (re)starts now.
@@ -341,15 +342,11 @@ impl HeartbeatJudge {
         for other in 0..self.node_count as NodeId {
             for (observer, crashed) in [(node, other), (other, node)] {
                 if let Some(deadline) = self.obliged_from(observer, crashed) {
-                    if !self.deadlines.iter().any(|d| {
-                        d.observer == observer && d.crashed == crashed && d.deadline == deadline
-                    }) {
-                        self.deadlines.push(Deadline {
-                            crashed,
-                            observer,
-                            deadline,
-                        });
-                    }
+                    self.deadlines.insert(Deadline {
+                        deadline,
+                        observer,
+                        crashed,
+                    });
                 }
             }
         }
