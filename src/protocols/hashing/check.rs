@@ -279,12 +279,16 @@ impl HashingJudge {
         );
         let peak = self.disagreement_peak();
         // The moment disagreement last became zero, if it is zero at the end.
+        // The series holds changes only, after its first point (the first
+        // views, which need not be a change: agreeing from the start is not
+        // settling late).
         let settled = match self.series.last() {
             Some(&(_, last)) if last > 0.0 => None,
             _ => {
                 let last_change = self
                     .series
                     .iter()
+                    .skip(1)
                     .rev()
                     .find(|&&(_, v)| v == 0.0)
                     .map(|&(t, _)| t)

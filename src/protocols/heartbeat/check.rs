@@ -397,6 +397,13 @@ impl HeartbeatJudge {
         }
         self.down_ended[n] = Some(now);
         self.up_since[n] = Some(now);
+        // A suspicion it held through a pause detects, from now, every node
+        // that crashed meanwhile.
+        for suspect in 0..self.node_count as NodeId {
+            if self.crashed[suspect as usize] && self.suspecting(node, suspect) {
+                self.note_detection(node, suspect, now);
+            }
+        }
         self.arm_deadlines(node);
     }
 
@@ -457,11 +464,13 @@ impl HeartbeatJudge {
         if let Some(slowest) = self.detections.iter().map(|d| d.2).max() {
             let _ = write!(detail, "; slowest first detection {slowest}");
         }
-        let _ = write!(detail, "; first detection times:");
-        for (crashed, observer, took) in self.detections.iter().take(40) {
-            let _ = write!(detail, " {crashed} by {observer} in {took},");
+        if !self.detections.is_empty() {
+            let _ = write!(detail, "; first detection times:");
+            for (crashed, observer, took) in self.detections.iter().take(40) {
+                let _ = write!(detail, " {crashed} by {observer} in {took},");
+            }
+            detail.pop();
         }
-        detail.pop();
         if self.detections.len() > 40 {
             let _ = write!(detail, " and {} more", self.detections.len() - 40);
         }

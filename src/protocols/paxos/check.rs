@@ -21,10 +21,11 @@
 //! - `DecidesWithin(d)`, liveness scoped honestly: once the last fault has
 //!   ended, if a strict majority of acceptors and a proposer are up and
 //!   connected both ways, a value must be *chosen* (accepted by a strict
-//!   majority under one ballot) within `d` of that moment, or of the first
-//!   client value if that comes later. The proposer must hold a client value
-//!   (one that was crashed when its value was due has nothing to propose).
-//!   When the condition does not hold the check says so and does not judge.
+//!   majority under one ballot) within `d` of that moment, or of the moment
+//!   such a proposer first holds a client value if that comes later. The
+//!   proposer must hold a client value (one that was crashed when its value
+//!   was due has nothing to propose). When the condition never holds the
+//!   check says so and does not judge.
 //!
 //! "Chosen" always uses a true majority of the acceptors, whatever quorum the
 //! protocol variant uses, because that is what Paxos promises.
@@ -97,14 +98,16 @@ pub struct PaxosJudge {
     /// ReuseBallot bug one ballot can carry two values, and votes for
     /// different values must not add up to a choice.
     accepted_by: BTreeMap<(Ballot, Value), Vec<NodeId>>,
-    /// Proposers that have received a client value (it is durable).
-    with_value: Vec<NodeId>,
+    /// Proposers that have received a client value (it is durable), and
+    /// when they first did.
+    with_value: BTreeMap<NodeId, SimTime>,
     /// The first proposal chosen.
     chosen: Option<(SimTime, Ballot, Value)>,
     /// Every proposal chosen, in the order it was.
     chosen_all: Vec<(SimTime, Ballot, Value)>,
     /// Set once the run is past `faults_end`: the start of the liveness
-    /// window, or why it is not judged.
+    /// window, or why it is not judged (yet: a proposer's client value may
+    /// still arrive).
     liveness: Option<Result<SimTime, String>>,
     /// Proposers that started a round before anything was chosen.
     preparers_early: Vec<NodeId>,
@@ -143,7 +146,7 @@ impl PaxosJudge {
             integrity: Vec::new(),
             one_value: Vec::new(),
             accepted_by: BTreeMap::new(),
-            with_value: Vec::new(),
+            with_value: BTreeMap::new(),
             chosen: None,
             chosen_all: Vec::new(),
             liveness: None,
@@ -263,23 +266,32 @@ impl PaxosJudge {
         self.chosen_all.push((now, ballot, value));
     }
 
+    /// Opens the liveness window if a proposer holding a client value is up
+    /// and connected both ways to a majority of acceptors. Called at the
+    /// first event after `faults_end` and at every client value after it
+    /// (the world no longer changes then; only values arrive).
     fn judge_liveness_start(&mut self, world: &WorldView<'_>) {
         let majority = self.majority();
         let connected = |p: NodeId, a: NodeId| world.link_up(p, a) && world.link_up(a, p);
-        let ready = self.proposers.iter().copied().find(|&p| {
-            self.with_value.contains(&p)
-                && world.status(p) == NodeStatus::Up
-                && self
-                    .acceptors
-                    .iter()
-                    .filter(|&&a| world.status(a) == NodeStatus::Up && connected(p, a))
-                    .count()
-                    >= majority
-        });
+        let ready = self
+            .proposers
+            .iter()
+            .filter_map(|p| self.with_value.get(p).map(|&since| (*p, since)))
+            .filter(|&(p, _)| {
+                world.status(p) == NodeStatus::Up
+                    && self
+                        .acceptors
+                        .iter()
+                        .filter(|&&a| world.status(a) == NodeStatus::Up && connected(p, a))
+                        .count()
+                        >= majority
+            })
+            .map(|(_, since)| since)
+            .min();
         self.liveness = Some(match ready {
-            Some(_) => Ok(self.faults_end.max(self.value_first_at)),
+            Some(since) => Ok(self.faults_end.max(since)),
             None => Err(format!(
-                "not judged: when faults stopped at {}, no proposer holding a client value was up and connected to a majority of {majority} acceptors",
+                "not judged: after faults stopped at {}, no proposer holding a client value was up and connected to a majority of {majority} acceptors",
                 self.faults_end
             )),
         });
@@ -386,7 +398,8 @@ impl PaxosJudge {
                             time: deadline,
                             nodes: self.proposers.clone(),
                             message: format!(
-                                "no value chosen within {within} after faults stopped at {start} with a proposer and a majority connected ({chosen})"
+                                "no value chosen within {within} after the liveness window opened at {start} (faults over at {}, a proposer with a client value and a majority connected; {chosen})",
+                                self.faults_end
                             ),
                         });
                         String::new()
@@ -445,7 +458,9 @@ pub fn ballot_name(ballot: Ballot) -> String {
 
 impl Observer<Paxos> for PaxosJudge {
     fn observe(&mut self, now: SimTime, event: &TraceEvent<'_, Paxos>, world: &WorldView<'_>) {
-        if self.liveness.is_none() && now >= self.faults_end {
+        // Strictly after: several faults can end at `faults_end`, and the
+        // world is only final once all of them have been applied.
+        if self.liveness.is_none() && now > self.faults_end {
             self.judge_liveness_start(world);
         }
         let TraceEvent::Observe {
@@ -456,10 +471,12 @@ impl Observer<Paxos> for PaxosJudge {
         };
         match observation {
             PaxosObservation::ClientValue { value } => {
-                if !self.with_value.contains(node) {
-                    self.with_value.push(*node);
-                }
+                self.with_value.entry(*node).or_insert(now);
                 self.own_value.insert(*node, value.clone());
+                // A value arriving after the faults may open the window.
+                if matches!(self.liveness, Some(Err(_))) {
+                    self.judge_liveness_start(world);
+                }
             }
             PaxosObservation::Prepare { .. } => {
                 self.rounds += 1;
