@@ -31,14 +31,15 @@ fn checks() -> Vec<HeartbeatCheck> {
     ]
 }
 
-fn judge_with_absent(absent: &[bool; 3]) -> F {
+fn judge_with_absent(absent: &[bool]) -> F {
     let protocol = Heartbeat {
         interval: SimDuration::from_millis(100),
         timeout: SimDuration::from_millis(300),
         variant: HeartbeatVariant::Correct,
     };
-    let setup = setup(3, 10_000, &[], 0, 10, absent);
-    let mut f = Feed::new(HeartbeatJudge::new(&protocol, &checks(), &setup), 3);
+    let nodes = absent.len() as u32;
+    let setup = setup(nodes, 10_000, &[], 0, 10, absent);
+    let mut f = Feed::new(HeartbeatJudge::new(&protocol, &checks(), &setup), nodes);
     for (node, &absent) in absent.iter().enumerate() {
         if absent {
             f.absent(node as NodeId);
@@ -334,6 +335,29 @@ fn each_crash_of_a_node_is_its_own_obligation() {
             .contains("first detection times: 1 by 0 in 100ms, 1 by 2 in 100ms, 1 by 2 in 300ms"),
         "{}",
         report.detail
+    );
+}
+
+#[test]
+fn every_observer_misses_every_crash_on_its_own() {
+    // Four nodes: 2 and 3 crash at the same instant, and neither 0 nor 1
+    // suspects anyone. Four obligations, four violations.
+    let mut f = judge_with_absent(&[false; 4]);
+    crash(&mut f, 1000, 2);
+    crash(&mut f, 1000, 3);
+    let report = completeness(&mut f, 3000);
+    let pairs: Vec<(u64, Vec<NodeId>)> = violations(&report)
+        .into_iter()
+        .map(|(t, nodes, _)| (t, nodes))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            (1500, vec![2, 0]),
+            (1500, vec![3, 0]),
+            (1500, vec![2, 1]),
+            (1500, vec![3, 1]),
+        ]
     );
 }
 
