@@ -5,6 +5,7 @@
 //! feature), so charts render identically on a machine with no fonts at all.
 
 mod figure;
+mod intervals;
 mod timeline;
 
 use crate::check::Violation;
@@ -15,6 +16,7 @@ pub use figure::{
     figure_png, figure_svg, BarGridPanel, BarGroup, CountsPanel, Figure, FigureRow, GroupsPanel,
     Panel, RingPanel, StepsPanel,
 };
+pub use intervals::{IntervalBar, IntervalsPanel, StackedPanel};
 pub use timeline::{timeline_png, timeline_svg};
 
 /// A chart: the timeline (with a protocol's marks), or a figure of panels.
