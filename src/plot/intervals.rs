@@ -198,7 +198,8 @@ fn draw_stacked_marks<DB: DrawingBackend>(
     Ok(())
 }
 
-/// The series' colours and labels, right-aligned at the panel's top.
+/// The series' colours and labels, right-aligned under the caption, over
+/// the bars' headroom.
 fn draw_stacked_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     panel: &StackedPanel,
@@ -214,18 +215,18 @@ fn draw_stacked_legend<DB: DrawingBackend>(
     }
     let mut x = width as i32 - 14;
     for (color, label) in entries.iter().rev() {
-        let text_width = 7 * label.chars().count() as i32;
+        let text_width = 6 * label.chars().count() as i32;
         x -= text_width;
         area.draw(&Text::new(
             label.to_string(),
-            (x, 22),
+            (x, 40),
             ("sans-serif", 11)
                 .into_font()
                 .color(&GREY_TEXT)
                 .pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
-        area.draw(&Rectangle::new([(x - 14, 17), (x - 4, 27)], color.filled()))?;
-        x -= 26;
+        area.draw(&Rectangle::new([(x - 14, 35), (x - 4, 45)], color.filled()))?;
+        x -= 24;
     }
     Ok(())
 }
