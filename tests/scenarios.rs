@@ -11,6 +11,30 @@ use faultline::check::Verdict;
 /// (scenario file, trace hash with its own seed).
 const GOLDEN: &[(&str, &str)] = &[
     (
+        "scenarios/cache-abd-nemesis.ron",
+        "ebcb2e09f0d062b14c021bc055ae875c",
+    ),
+    (
+        "scenarios/cache-abd-partition.ron",
+        "80d2d55ccd44ffa1e3df2597263a18f6",
+    ),
+    (
+        "scenarios/cache-anti-entropy.ron",
+        "a3fc84c12d1ec60503d2b36551c725a5",
+    ),
+    (
+        "scenarios/cache-lww-drift.ron",
+        "c691340cb28ef00f997b33aeacac21ee",
+    ),
+    (
+        "scenarios/cache-one-partition.ron",
+        "7647e03ad6ad29643a62445aaa450438",
+    ),
+    (
+        "scenarios/cache-quorum-concurrent.ron",
+        "b702dae8d654dd8a7ccf9139f2f4c124",
+    ),
+    (
         "scenarios/hashing-balance-1-vnodes.ron",
         "cd0475444e0ec6e992383ece1a199275",
     ),

@@ -48,6 +48,7 @@ pub struct StackedPanel {
 pub struct IntervalBar {
     /// The row, counted from the top.
     pub row: usize,
+    /// Where the bar begins.
     pub start: SimTime,
     /// None: open-ended, drawn to the window's end with a question mark.
     pub end: Option<SimTime>,
@@ -66,9 +67,11 @@ pub struct IntervalsPanel {
     pub caption: String,
     /// Row labels, top to bottom.
     pub rows: Vec<String>,
-    /// The window shown.
+    /// The window shown: its start.
     pub start: SimTime,
+    /// The window shown: its end.
     pub end: SimTime,
+    /// The bars, in any order.
     pub bars: Vec<IntervalBar>,
     /// Lines of text under the bars.
     pub notes: Vec<String>,

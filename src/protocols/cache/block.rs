@@ -60,10 +60,13 @@ pub struct CacheBlock {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MixBlock {
+    /// The fraction of reads.
     #[serde(default)]
     pub read: f64,
+    /// The fraction of writes.
     #[serde(default)]
     pub write: f64,
+    /// The fraction of compare-and-sets (0 for `Abd`).
     #[serde(default)]
     pub cas: f64,
 }

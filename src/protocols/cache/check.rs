@@ -45,7 +45,10 @@ pub enum CacheCheck {
     /// No acknowledged write is superseded by an older one.
     NoLostWrites,
     /// At least `min` of the operations complete ok, per partition side.
-    Available { min: f64 },
+    Available {
+        /// The least fraction of operations completed ok.
+        min: f64,
+    },
     /// Replicas agree within the bound after the last fault and operation.
     Converges(HumanDuration),
     /// Coverage: concurrent operations on one key.
@@ -117,6 +120,8 @@ impl Tally {
     }
 }
 
+/// Watches the clients' operations, the replicas' copies, crashes and
+/// partitions, and judges the run at its end.
 pub struct CacheJudge {
     checks: Vec<CacheCheck>,
     keys: u64,
@@ -128,6 +133,7 @@ pub struct CacheJudge {
     open: BTreeMap<u64, usize>,
     /// The history's lines: (operation, is the completion), in order.
     order: Vec<(usize, bool)>,
+    /// Every partition, in order.
     pub partitions: Vec<PartitionSeen>,
     /// Per (node, key): when its copy changed, and to which version.
     copies: BTreeMap<(NodeId, u64), Vec<(SimTime, Version)>>,
@@ -140,6 +146,7 @@ pub struct CacheJudge {
 }
 
 impl CacheJudge {
+    /// A judge of `checks` for one run of `protocol`.
     pub fn new(protocol: &Cache, checks: &[CacheCheck], setup: &RunSetup<'_>) -> Self {
         CacheJudge {
             checks: checks.to_vec(),

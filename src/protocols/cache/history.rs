@@ -25,22 +25,29 @@ pub enum Outcome {
 /// One client operation, from its invocation to its completion.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OpRecord {
+    /// Jepsen's process: the client, in its generation.
     pub process: u64,
     /// The client's index in `clients`.
     pub client: usize,
     /// The node it runs on.
     pub node: NodeId,
+    /// Its id, unique in the run.
     pub op: u64,
+    /// Read, write or cas.
     pub f: F,
+    /// The key it works on.
     pub key: u64,
     /// What a write or cas writes; what an ok read returned.
     pub value: Value,
     /// What a cas expects.
     pub expected: Value,
+    /// The node the client sent it to.
     pub coordinator: NodeId,
+    /// When the client invoked it.
     pub invoke: SimTime,
     /// None while open (and at the end, for an operation never completed).
     pub complete: Option<SimTime>,
+    /// How it ended (None while open).
     pub outcome: Option<Outcome>,
     /// What an ok write or cas stored.
     pub version: Option<Version>,

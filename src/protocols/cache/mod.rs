@@ -108,24 +108,32 @@ pub enum Mode {
 /// The fractions of reads, writes and compare-and-sets (they add up to 1).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Mix {
+    /// The fraction of reads.
     pub read: f64,
+    /// The fraction of writes.
     pub write: f64,
+    /// The fraction of compare-and-sets.
     pub cas: f64,
 }
 
 /// The cache as a scenario configures it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cache {
+    /// How replicas are read and written.
     pub mode: Mode,
     /// Owners per key.
     pub replicas: usize,
+    /// Virtual nodes per node on the ring.
     pub vnodes: u32,
+    /// Keys `0..keys` in the workload.
     pub keys: u64,
+    /// How clients pick keys.
     pub distribution: KeyDistribution,
     /// Cumulative Zipf weights over key indices (empty when uniform).
     pub zipf_cdf: Arc<Vec<f64>>,
     /// Client process `i` runs on node `clients[i]`.
     pub clients: Vec<NodeId>,
+    /// The fractions of reads, writes and cas.
     pub mix: Mix,
     /// Operations per second per client (the mean of the think time's inverse).
     pub rate: f64,
@@ -154,7 +162,9 @@ pub struct Cache {
 /// Written `[counter, op]` in the trace.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Version {
+    /// The mode's counter: one more than the highest seen, or a clock.
     pub counter: u64,
+    /// The operation that wrote it: unique, so it breaks ties.
     pub op: u64,
 }
 
@@ -167,7 +177,9 @@ impl Serialize for Version {
 /// A replica's copy of a key.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Record {
+    /// Its version.
     pub version: Version,
+    /// Its value (nil for a key never written).
     pub value: Value,
 }
 
@@ -175,21 +187,36 @@ pub struct Record {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "f", rename_all = "lowercase")]
 pub enum Call {
+    /// Read the key.
     Read,
-    Write { value: i64 },
-    Cas { expected: Value, new: i64 },
+    /// Write `value`.
+    Write {
+        /// The value written (the operation's id).
+        value: i64,
+    },
+    /// Write `new` if the key holds `expected`.
+    Cas {
+        /// The value the key must hold.
+        expected: Value,
+        /// The value written (the operation's id).
+        new: i64,
+    },
 }
 
 /// Which operation, in Jepsen's words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum F {
+    /// A read.
     Read,
+    /// A write.
     Write,
+    /// A compare-and-set.
     Cas,
 }
 
 impl Call {
+    /// Which operation it is.
     pub fn f(&self) -> F {
         match self {
             Call::Read => F::Read,
@@ -208,10 +235,13 @@ impl Call {
     }
 }
 
+/// The cache's messages. Every field `op` is the id of the client
+/// operation the message works for.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type")]
+#[allow(missing_docs)] // The fields are described with their variants.
 pub enum CacheMessage {
-    /// Client to coordinator: operation `op`.
+    /// Client to coordinator: operation `op`, `call` on `key`.
     Request { op: u64, key: u64, call: Call },
     /// Coordinator to client: how `op` ended; `value` is what a read
     /// returned (or, for a failed cas, the value found), `version` what an
@@ -251,7 +281,9 @@ pub enum CacheMessage {
     },
 }
 
+/// The cache's timers.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[allow(missing_docs)] // The fields are described with their variants.
 pub enum CacheTimer {
     /// Client `client` starts its next operation.
     Next { client: usize },
@@ -263,11 +295,15 @@ pub enum CacheTimer {
     AntiEntropy,
 }
 
+/// What the cache tells the judge and the trace (docs/trace-format.md).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "what", rename_all = "snake_case")]
+#[allow(missing_docs)] // The fields are described with their variants.
 pub enum CacheObservation {
-    /// A client process invoked an operation (the `send` of its request
-    /// follows). `value` is what a write or cas writes.
+    /// Client `client` (its index in `clients`), as Jepsen's process
+    /// `process`, invoked operation `op`, `f` on `key`, sent to
+    /// `coordinator` (the `send` of its request follows). `value` is what a
+    /// write or cas writes, `expected` what a cas expects.
     Invoke {
         process: u64,
         client: usize,
@@ -379,6 +415,8 @@ struct Pending {
     storing: Record,
 }
 
+/// A node's state: its replica's durable store, its client processes, and
+/// the operations it coordinates.
 #[derive(Debug)]
 pub struct CacheState {
     durable: CacheDurable,
