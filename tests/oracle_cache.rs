@@ -111,7 +111,8 @@ struct FaultlineRun {
 }
 
 fn faultline_run(mode: &str, seed: u64, out: &Path) -> FaultlineRun {
-    let scenario = common::parse(&scenario_text(mode), "cache-oracle").unwrap_or_else(|e| panic!("{e}"));
+    let scenario =
+        common::parse(&scenario_text(mode), "cache-oracle").unwrap_or_else(|e| panic!("{e}"));
     let options = RunOptions {
         seed: Some(seed),
         out: out.to_path_buf(),
@@ -136,7 +137,10 @@ fn faultline_run(mode: &str, seed: u64, out: &Path) -> FaultlineRun {
         .violations
         .iter()
         .map(|v| {
-            let key = v.message.strip_prefix("key ").expect("a violation names its key");
+            let key = v
+                .message
+                .strip_prefix("key ")
+                .expect("a violation names its key");
             key[..key.find(':').unwrap()].parse().expect("a key number")
         })
         .collect();
@@ -192,7 +196,10 @@ fn operations(history: &str) -> Vec<Op> {
         let value = &line["value"];
         match line["type"].as_str().expect("type") {
             "invoke" => {
-                assert!(!open.contains_key(&process), "process {process} invoked twice");
+                assert!(
+                    !open.contains_key(&process),
+                    "process {process} invoked twice"
+                );
                 let call = match line["f"].as_str().expect("f") {
                     "read" => Call::Read(None),
                     "write" => Call::Write(value.as_i64().expect("a written value")),
@@ -208,7 +215,9 @@ fn operations(history: &str) -> Vec<Op> {
                 });
             }
             kind => {
-                let index = open.remove(&process).expect("a completion follows an invocation");
+                let index = open
+                    .remove(&process)
+                    .expect("a completion follows an invocation");
                 let op = &mut ops[index];
                 op.ending = match kind {
                     "ok" => Ending::Ok(time),
@@ -338,9 +347,7 @@ fn acknowledged_writes(trace: &str) -> Vec<(u64, u64, u64, (u64, u64))> {
             Some("invoke") => {
                 invoked.insert(observation["op"].as_u64().expect("op"), t);
             }
-            Some("complete")
-                if observation["type"] == "ok" && observation["f"] != "read" =>
-            {
+            Some("complete") if observation["type"] == "ok" && observation["f"] != "read" => {
                 let op = observation["op"].as_u64().expect("op");
                 let version = &observation["version"];
                 writes.push((
@@ -362,11 +369,9 @@ fn acknowledged_writes(trace: &str) -> Vec<(u64, u64, u64, (u64, u64))> {
 /// Whether some acknowledged write was lost to an older one.
 fn writes_lost(trace: &str) -> bool {
     let writes = acknowledged_writes(trace);
-    writes.iter().any(|a| {
-        writes
-            .iter()
-            .any(|b| a.0 == b.0 && a.2 < b.1 && a.3 > b.3)
-    })
+    writes
+        .iter()
+        .any(|a| writes.iter().any(|b| a.0 == b.0 && a.2 < b.1 && a.3 > b.3))
 }
 
 // ---------------------------------------------------------------------------
@@ -413,7 +418,11 @@ fn compare(mode: &str, seeds: u64) -> Counts {
             run.nonlinearizable_keys
         );
         if too_many.is_empty() {
-            assert_eq!(run.linearizable_passed, oracle_bad.is_empty(), "{mode} seed {seed}");
+            assert_eq!(
+                run.linearizable_passed,
+                oracle_bad.is_empty(),
+                "{mode} seed {seed}"
+            );
         }
         let lost = writes_lost(&run.trace);
         counts.lost_write_runs += u64::from(lost);
@@ -442,8 +451,15 @@ fn the_oracle_and_faultline_agree_on_every_mode() {
     }
     // The differential test means something only if the oracle sees both
     // verdicts: ABD never fails, the others do.
-    assert_eq!(failing["Abd"], (0, 0), "ABD is linearizable and loses no write");
-    assert!(failing["Quorum(2, 2)"].0 + failing["One"].0 > 0, "{failing:?}");
+    assert_eq!(
+        failing["Abd"],
+        (0, 0),
+        "ABD is linearizable and loses no write"
+    );
+    assert!(
+        failing["Quorum(2, 2)"].0 + failing["One"].0 > 0,
+        "{failing:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -461,10 +477,25 @@ fn oracle(lines: &[String]) -> Judgement {
 
 #[test]
 fn the_oracle_knows_a_stale_read_from_a_concurrent_one() {
-    let write = [line(0, "invoke", "write", "1", 0), line(0, "ok", "write", "1", 10)];
-    let stale = [write.clone(), [line(1, "invoke", "read", "null", 20), line(1, "ok", "read", "null", 30)]].concat();
+    let write = [
+        line(0, "invoke", "write", "1", 0),
+        line(0, "ok", "write", "1", 10),
+    ];
+    let stale = [
+        write.clone(),
+        [
+            line(1, "invoke", "read", "null", 20),
+            line(1, "ok", "read", "null", 30),
+        ],
+    ]
+    .concat();
     assert_eq!(oracle(&stale), Judgement::NotLinearizable);
-    let concurrent = [line(0, "invoke", "write", "1", 0), line(1, "invoke", "read", "null", 5), line(1, "ok", "read", "null", 8), line(0, "ok", "write", "1", 10)];
+    let concurrent = [
+        line(0, "invoke", "write", "1", 0),
+        line(1, "invoke", "read", "null", 5),
+        line(1, "ok", "read", "null", 8),
+        line(0, "ok", "write", "1", 10),
+    ];
     assert_eq!(oracle(&concurrent), Judgement::Linearizable);
 }
 
@@ -479,7 +510,14 @@ fn the_oracle_lets_a_timed_out_write_take_effect_late_or_never() {
         line(2, "ok", "read", "1", 50),
     ];
     assert_eq!(oracle(&late), Judgement::Linearizable);
-    let flicker = [late.to_vec(), vec![line(3, "invoke", "read", "null", 60), line(3, "ok", "read", "null", 70)]].concat();
+    let flicker = [
+        late.to_vec(),
+        vec![
+            line(3, "invoke", "read", "null", 60),
+            line(3, "ok", "read", "null", 70),
+        ],
+    ]
+    .concat();
     assert_eq!(oracle(&flicker), Judgement::NotLinearizable);
 }
 

@@ -12,7 +12,7 @@ use faultline::check::Verdict;
 const GOLDEN: &[(&str, &str)] = &[
     (
         "scenarios/cache-abd-nemesis.ron",
-        "ebcb2e09f0d062b14c021bc055ae875c",
+        "229585378073dfa1f46ddd37d6cb35d6",
     ),
     (
         "scenarios/cache-abd-partition.ron",
@@ -20,7 +20,7 @@ const GOLDEN: &[(&str, &str)] = &[
     ),
     (
         "scenarios/cache-anti-entropy.ron",
-        "a3fc84c12d1ec60503d2b36551c725a5",
+        "818daec92e584e57147cc1c620b69c5e",
     ),
     (
         "scenarios/cache-lww-drift.ron",

@@ -109,7 +109,10 @@ const NEMESIS_DEGRADED_LATENCY_MAX: SimDuration = SimDuration::from_millis(500);
 /// memory.
 const KEYS_MAX: u64 = 100_000;
 
-pub(super) fn configure(block: CacheBlock, scenario: &ScenarioFacts<'_>) -> Result<Cache, BlockError> {
+pub(super) fn configure(
+    block: CacheBlock,
+    scenario: &ScenarioFacts<'_>,
+) -> Result<Cache, BlockError> {
     let nodes = scenario.node_count;
     let replicas = replicas(&block, nodes)?;
     let mode = mode(block.mode, replicas)?;
@@ -218,7 +221,9 @@ fn mix(block: &MixBlock, mode: Mode) -> Result<Mix, BlockError> {
     if (total - 1.0).abs() > 1e-9 {
         return Err(BlockError::new(
             Place::field("mix"),
-            format!("read {read} + write {write} + cas {cas} = {total}: the fractions must add up to 1"),
+            format!(
+                "read {read} + write {write} + cas {cas} = {total}: the fractions must add up to 1"
+            ),
         ));
     }
     if mode == Mode::Abd && cas > 0.0 {
@@ -303,7 +308,12 @@ fn longest_delay(scenario: &ScenarioFacts<'_>) -> SimDuration {
 
 /// Each key's replicas on a ring of every node, and each node's peers that
 /// share a key with it.
-fn placement(nodes: u32, vnodes: u32, keys: u64, replicas: usize) -> (Vec<Vec<NodeId>>, Vec<Vec<NodeId>>) {
+fn placement(
+    nodes: u32,
+    vnodes: u32,
+    keys: u64,
+    replicas: usize,
+) -> (Vec<Vec<NodeId>>, Vec<Vec<NodeId>>) {
     let members: Vec<NodeId> = (0..nodes).collect();
     let ring = Placement::new(Scheme::Ring { vnodes }, &members);
     let replicas_of: Vec<Vec<NodeId>> = (0..keys)

@@ -148,11 +148,17 @@ fn cap_chart(
         .iter()
         .map(|side| FigureRow {
             height: 190,
-            panels: vec![(0, Panel::Stacked(side_panel(judge, timeline, side, &stale, offending)))],
+            panels: vec![(
+                0,
+                Panel::Stacked(side_panel(judge, timeline, side, &stale, offending)),
+            )],
         })
         .collect();
     Figure {
-        title: format!("Cache, {:?}: availability and consistency per partition side — {}", protocol.mode, timeline.title),
+        title: format!(
+            "Cache, {:?}: availability and consistency per partition side — {}",
+            protocol.mode, timeline.title
+        ),
         subtitle: timeline.subtitle.clone(),
         rows,
     }
@@ -220,8 +226,16 @@ fn side_panel(
         bands,
         series: vec![
             (SeriesColor::Good, "ok".to_string(), times(Outcome::Ok)),
-            (SeriesColor::Warning, "failed".to_string(), times(Outcome::Fail)),
-            (SeriesColor::Bad, "timed out".to_string(), times(Outcome::Info)),
+            (
+                SeriesColor::Warning,
+                "failed".to_string(),
+                times(Outcome::Fail),
+            ),
+            (
+                SeriesColor::Bad,
+                "timed out".to_string(),
+                times(Outcome::Info),
+            ),
         ],
         marks,
         marks_legend: "stale read (red: the read no order explains)".to_string(),
@@ -235,7 +249,11 @@ fn bar_label(op: &OpRecord) -> String {
         F::Read if op.outcome == Some(Outcome::Ok) => format!("r {}", format_value(op.value)),
         F::Read => "r".to_string(),
         F::Write => format!("w {}", format_value(op.value)),
-        F::Cas => format!("cas {}→{}", format_value(op.expected), format_value(op.value)),
+        F::Cas => format!(
+            "cas {}→{}",
+            format_value(op.expected),
+            format_value(op.value)
+        ),
     };
     match op.outcome {
         Some(Outcome::Fail) => format!("{call} (fail)"),
@@ -297,7 +315,12 @@ fn history_chart(
             highlight: index == violation.blocking.index,
         })
         .collect();
-    let notes: Vec<String> = violation.explanation.lines().take(16).map(str::to_string).collect();
+    let notes: Vec<String> = violation
+        .explanation
+        .lines()
+        .take(16)
+        .map(str::to_string)
+        .collect();
     let height = 110 + 44 * rows.len() as u32 + 16 * notes.len() as u32;
     let panel = IntervalsPanel {
         caption: format!(
@@ -313,7 +336,10 @@ fn history_chart(
         notes,
     };
     Some(Figure {
-        title: format!("Not linearizable: key {} — {}", blocking.key, timeline.title),
+        title: format!(
+            "Not linearizable: key {} — {}",
+            blocking.key, timeline.title
+        ),
         subtitle: format!(
             "red: {}, which no order that respects real time explains",
             blocking.describe()

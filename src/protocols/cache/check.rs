@@ -191,7 +191,10 @@ impl CacheJudge {
             .as_ref()
             .filter(|r| r.verdict != Verdict::Linearizable)
         {
-            files.push(("linearizability.txt".to_string(), report.to_string().into_bytes()));
+            files.push((
+                "linearizability.txt".to_string(),
+                report.to_string().into_bytes(),
+            ));
         }
         files
     }
@@ -216,7 +219,9 @@ impl CacheJudge {
         let mut unknown = Vec::new();
         for key in &report.keys {
             match (&key.violation, key.verdict) {
-                (Some(violation), _) => violations.push(self.describe_violation(key.key, violation)),
+                (Some(violation), _) => {
+                    violations.push(self.describe_violation(key.key, violation))
+                }
                 (None, Verdict::Unknown) => unknown.push(key.key.to_string()),
                 _ => {}
             }
@@ -241,7 +246,11 @@ impl CacheJudge {
     fn describe_violation(
         &self,
         key: u64,
-        violation: &crate::linearizable::Violation<crate::linearizable::RegisterCall, crate::linearizable::Value, u64>,
+        violation: &crate::linearizable::Violation<
+            crate::linearizable::RegisterCall,
+            crate::linearizable::Value,
+            u64,
+        >,
     ) -> Violation {
         let blocking = &self.ops[violation.blocking.index];
         let state = crate::linearizable::format_value(violation.state);
@@ -432,7 +441,10 @@ impl CacheJudge {
         let last_op = self.last_operation(end);
         let quiet = last_op.max(self.faults_end);
         let deadline = quiet.after(within);
-        let context = format!("the last fault ended at {}, the last operation at {last_op}", self.faults_end);
+        let context = format!(
+            "the last fault ended at {}, the last operation at {last_op}",
+            self.faults_end
+        );
         if deadline > end {
             let violation = Violation {
                 time: end,
@@ -441,7 +453,12 @@ impl CacheJudge {
                     "cannot be judged within the run: {context}, and the run ends at {end}, before {within} later (give the clients a `stop`, or the run more time)"
                 ),
             };
-            return report_named("Converges", PropertyKind::Liveness, String::new(), vec![violation]);
+            return report_named(
+                "Converges",
+                PropertyKind::Liveness,
+                String::new(),
+                vec![violation],
+            );
         }
         let mut violations = Vec::new();
         let mut settled = quiet;
@@ -454,7 +471,9 @@ impl CacheJudge {
             if holders.windows(2).any(|pair| pair[0].1 != pair[1].1) {
                 let copies: Vec<String> = holders
                     .iter()
-                    .map(|(node, v)| format!("node {node} holds version {}", version_text(Some(*v))))
+                    .map(|(node, v)| {
+                        format!("node {node} holds version {}", version_text(Some(*v)))
+                    })
                     .collect();
                 violations.push(Violation {
                     time: deadline,
@@ -467,7 +486,11 @@ impl CacheJudge {
             }
             for (node, _) in &holders {
                 let changed = self.copies.get(&(*node, key)).and_then(|changes| {
-                    changes.iter().rev().find(|(at, _)| *at <= deadline).map(|(at, _)| *at)
+                    changes
+                        .iter()
+                        .rev()
+                        .find(|(at, _)| *at <= deadline)
+                        .map(|(at, _)| *at)
                 });
                 settled = settled.max(changed.unwrap_or(SimTime::ZERO));
             }
@@ -511,7 +534,9 @@ impl Judge for CacheJudge {
             Coverage {
                 name: "ConcurrentOperations",
                 happened: concurrent > 0,
-                detail: format!("{concurrent} operation(s) overlapped another on their key, with a write"),
+                detail: format!(
+                    "{concurrent} operation(s) overlapped another on their key, with a write"
+                ),
             },
             Coverage {
                 name: "StaleRead",
@@ -580,7 +605,10 @@ impl CacheJudge {
                 }
             }
             CacheObservation::Stored { key, version, .. } => {
-                self.copies.entry((node, key)).or_default().push((now, version));
+                self.copies
+                    .entry((node, key))
+                    .or_default()
+                    .push((now, version));
             }
         }
     }

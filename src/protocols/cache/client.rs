@@ -2,8 +2,8 @@
 //! replicas the client does not suspect, wait for the answer or time out.
 
 use super::{
-    Cache, CacheMessage, CacheObservation, CacheState, CacheTimer, Call, Current, Outcome,
-    Version, F, OPS_PER_RESERVATION,
+    Cache, CacheMessage, CacheObservation, CacheState, CacheTimer, Call, Current, Outcome, Version,
+    F, OPS_PER_RESERVATION,
 };
 use crate::linearizable::Value;
 use crate::node::time::SimDuration;
@@ -93,7 +93,12 @@ impl Cache {
     }
 
     /// Client `client` starts an operation, unless its clock says stop.
-    pub(super) fn invoke(&self, state: &mut CacheState, ctx: &mut Context<'_, Self>, client: usize) {
+    pub(super) fn invoke(
+        &self,
+        state: &mut CacheState,
+        ctx: &mut Context<'_, Self>,
+        client: usize,
+    ) {
         let Some(local) = Self::local_index(state, client) else {
             return;
         };

@@ -170,7 +170,10 @@ impl Cache {
         match pending.call {
             Call::Read if self.mode == Mode::Abd => {
                 // Write back, unless the whole quorum already holds it.
-                let held = pending.answers.iter().all(|(_, r)| r.version == highest.version);
+                let held = pending
+                    .answers
+                    .iter()
+                    .all(|(_, r)| r.version == highest.version);
                 if held {
                     self.finish(state, ctx, op, Outcome::Ok, highest.value);
                 } else {
@@ -211,7 +214,14 @@ impl Cache {
     /// Cassandra's): the newest copy goes to the replicas that answered with
     /// an older one, the coordinator's own copy included, as unacknowledged
     /// stores.
-    fn repair(&self, ctx: &mut Context<'_, Self>, op: u64, key: u64, record: Record, stale: &[NodeId]) {
+    fn repair(
+        &self,
+        ctx: &mut Context<'_, Self>,
+        op: u64,
+        key: u64,
+        record: Record,
+        stale: &[NodeId],
+    ) {
         for &replica in stale {
             let store = Self::store(op, key, record, false);
             ctx.send(replica, store);

@@ -100,7 +100,11 @@ impl OpRecord {
 /// A time to the microsecond, `2.407496s`: enough to find it in the trace.
 pub fn time_text(time: SimTime) -> String {
     let nanos = time.as_nanos();
-    format!("{}.{:06}s", nanos / 1_000_000_000, nanos % 1_000_000_000 / 1_000)
+    format!(
+        "{}.{:06}s",
+        nanos / 1_000_000_000,
+        nanos % 1_000_000_000 / 1_000
+    )
 }
 
 /// The register history of `ops`, in the same order: operation `i` of the
@@ -243,9 +247,9 @@ pub fn stale_reads(ops: &[OpRecord]) -> Vec<usize> {
             }
             let overwritten = match read.value {
                 None => true,
-                Some(value) => writer.get(&value).is_some_and(|&w| {
-                    writes.invoked_max[before - 1] > ops[w].until(SimTime::ZERO)
-                }),
+                Some(value) => writer
+                    .get(&value)
+                    .is_some_and(|&w| writes.invoked_max[before - 1] > ops[w].until(SimTime::ZERO)),
             };
             if overwritten {
                 stale.push(index);

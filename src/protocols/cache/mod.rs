@@ -52,7 +52,9 @@
 //!   the earlier write and an acknowledged write is lost.
 //!
 //! **Anti-entropy** (`anti_entropy: "500ms"`, any mode): every interval each
-//! node sends a random peer the versions of the keys they share, and the two
+//! node sends the next of its peers in turn (from a random first one, so
+//! every pair of replicas meets within `peers` intervals, as a scheduled
+//! repair does, rather than by chance as in gossip) the versions of the keys they share, and the two
 //! send each other what the other lacks (Dynamo uses Merkle trees to send
 //! less; what ends up stored is the same). Replicas only ever move to a
 //! higher version, so this is safe in every mode.
@@ -426,6 +428,8 @@ pub struct CacheState {
     answered: BTreeSet<u64>,
     /// Client requests before this (local) time are ignored.
     serving_from: LocalTime,
+    /// The position in `peers_of` of the next anti-entropy peer.
+    exchange_next: usize,
 }
 
 impl Cache {
@@ -451,7 +455,9 @@ impl Cache {
         restarted: bool,
     ) -> CacheState {
         let hosted: Vec<usize> = self.hosted(ctx.id()).collect();
-        durable.clients.resize(hosted.len(), ClientDurable::default());
+        durable
+            .clients
+            .resize(hosted.len(), ClientDurable::default());
         if restarted && !hosted.is_empty() {
             // The processes that were running are gone: new ones take over.
             for client in &mut durable.clients {
@@ -480,6 +486,7 @@ impl Cache {
             } else {
                 ctx.now()
             },
+            exchange_next: 0,
         };
         for local in 0..state.clients.len() {
             self.schedule_next(&mut state, ctx, local);
@@ -487,6 +494,8 @@ impl Cache {
         if let Some(interval) = self.anti_entropy {
             let phase = ctx.rng().below(interval.as_nanos().max(1));
             ctx.set_timer(CacheTimer::AntiEntropy, SimDuration::from_nanos(phase));
+            let peers = self.peers_of[ctx.id() as usize].len();
+            state.exchange_next = ctx.rng().index(peers.max(1));
         }
         state
     }
@@ -546,9 +555,7 @@ impl Protocol for Cache {
             }
             CacheMessage::Stored { op } => self.on_stored(state, ctx, from, op),
             CacheMessage::Digest { versions } => self.on_digest(state, ctx, from, &versions),
-            CacheMessage::Sync { records, want } => {
-                self.on_sync(state, ctx, from, &records, &want)
-            }
+            CacheMessage::Sync { records, want } => self.on_sync(state, ctx, from, &records, &want),
         }
     }
 

@@ -36,13 +36,14 @@ impl Cache {
             .is_some_and(|owners| owners.contains(&a) && owners.contains(&b))
     }
 
-    /// The anti-entropy timer: our versions of the keys we share with a
-    /// random peer go to it.
+    /// The anti-entropy timer: our versions of the keys we share with the
+    /// next peer in turn go to it.
     pub(super) fn start_exchange(&self, state: &mut CacheState, ctx: &mut Context<'_, Self>) {
         let me = ctx.id();
         let peers = &self.peers_of[me as usize];
         if !peers.is_empty() {
-            let peer = peers[ctx.rng().index(peers.len())];
+            let peer = peers[state.exchange_next % peers.len()];
+            state.exchange_next = (state.exchange_next + 1) % peers.len();
             let versions = state
                 .durable
                 .store
