@@ -514,20 +514,66 @@ fn cache_error_with(from: &str, to: &str) -> String {
 #[test]
 fn bad_cache_blocks_name_their_field() {
     let cases: [(&str, &str, &str, &[&str]); 8] = [
-        ("Quorum(2, 2)", "Quorum(4, 2)", "bad.ron:7:", &["mode", "r = 4", "1 to 3"]),
-        ("Quorum(2, 2)", "Quorum(2, 0)", "bad.ron:7:", &["mode", "w = 0"]),
-        ("replicas: 3", "replicas: 4", "bad.ron:7:", &["replicas", "1 to 3"]),
-        ("clients: [0, 1, 2]", "clients: [0, 1, 7]", "bad.ron:7:", &["clients[2]", "node 7 does not exist"]),
-        ("cas: 0.2", "cas: 1.2", "bad.ron:7:", &["mix.cas", "not a probability"]),
-        ("cas: 0.2", "cas: 0.3", "bad.ron:7:", &["mix", "add up to 1"]),
-        ("mode: Quorum(2, 2)", "mode: Abd", "bad.ron:7:", &["mix.cas", "consensus"]),
-        ("min: 0.9", "min: 1.5", "bad.ron:8:", &["min", "not a probability"]),
+        (
+            "Quorum(2, 2)",
+            "Quorum(4, 2)",
+            "bad.ron:7:",
+            &["mode", "r = 4", "1 to 3"],
+        ),
+        (
+            "Quorum(2, 2)",
+            "Quorum(2, 0)",
+            "bad.ron:7:",
+            &["mode", "w = 0"],
+        ),
+        (
+            "replicas: 3",
+            "replicas: 4",
+            "bad.ron:7:",
+            &["replicas", "1 to 3"],
+        ),
+        (
+            "clients: [0, 1, 2]",
+            "clients: [0, 1, 7]",
+            "bad.ron:7:",
+            &["clients[2]", "node 7 does not exist"],
+        ),
+        (
+            "cas: 0.2",
+            "cas: 1.2",
+            "bad.ron:7:",
+            &["mix.cas", "not a probability"],
+        ),
+        (
+            "cas: 0.2",
+            "cas: 0.3",
+            "bad.ron:7:",
+            &["mix", "add up to 1"],
+        ),
+        (
+            "mode: Quorum(2, 2)",
+            "mode: Abd",
+            "bad.ron:7:",
+            &["mix.cas", "consensus"],
+        ),
+        (
+            "min: 0.9",
+            "min: 1.5",
+            "bad.ron:8:",
+            &["min", "not a probability"],
+        ),
     ];
     for (from, to, place, words) in cases {
         let message = cache_error_with(from, to);
-        assert!(message.starts_with(place), "{from} -> {to}: {message:?} should start with {place:?}");
+        assert!(
+            message.starts_with(place),
+            "{from} -> {to}: {message:?} should start with {place:?}"
+        );
         for word in words {
-            assert!(message.contains(word), "{from} -> {to}: {message:?} should mention {word:?}");
+            assert!(
+                message.contains(word),
+                "{from} -> {to}: {message:?} should mention {word:?}"
+            );
         }
     }
 }
