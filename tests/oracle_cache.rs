@@ -42,13 +42,15 @@
 
 mod common;
 
+use faultline::check::Verdict;
 use faultline::run::{self, RunOptions};
+use faultline::scenario::Scenario;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Seeds per mode (`ORACLE_CACHE_SEEDS` overrides).
-const SEEDS: u64 = 40;
+const SEEDS: u64 = 100;
 
 /// Orders tried per key before the oracle gives up on it.
 const STEPS_MAX: u64 = 3_000_000;
@@ -106,15 +108,14 @@ struct FaultlineRun {
     trace: String,
     /// The keys `Linearizable` reported a violation on.
     nonlinearizable_keys: Vec<u64>,
-    linearizable_passed: bool,
-    no_lost_writes_passed: bool,
+    /// Each check's verdict (`None`: the scenario does not list it).
+    linearizable_passed: Option<bool>,
+    no_lost_writes_passed: Option<bool>,
 }
 
-fn faultline_run(mode: &str, seed: u64, out: &Path) -> FaultlineRun {
-    let scenario =
-        common::parse(&scenario_text(mode), "cache-oracle").unwrap_or_else(|e| panic!("{e}"));
+fn faultline_run(scenario: &Scenario, seed: Option<u64>, out: &Path) -> FaultlineRun {
     let options = RunOptions {
-        seed: Some(seed),
+        seed,
         out: out.to_path_buf(),
         trace: true,
         charts: false,
@@ -122,19 +123,14 @@ fn faultline_run(mode: &str, seed: u64, out: &Path) -> FaultlineRun {
         write: true,
         keep_trace: false,
     };
-    let result = run::run(&scenario, &options).expect("the run folder is written");
+    let result = run::run(scenario, &options).expect("the run folder is written");
     let folder = result.folder.expect("a folder was written");
     let read = |name: &str| std::fs::read_to_string(folder.join(name)).expect("the file exists");
-    let report = |name: &str| {
-        result
-            .reports
-            .iter()
-            .find(|r| r.name == name)
-            .unwrap_or_else(|| panic!("no {name} report"))
-    };
-    let linearizable = report("Linearizable");
-    let nonlinearizable_keys = linearizable
-        .violations
+    let report = |name: &str| result.reports.iter().find(|r| r.name == name);
+    let passed = |name: &str| report(name).map(|r| r.verdict == Verdict::Pass);
+    let nonlinearizable_keys = report("Linearizable")
+        .map(|r| r.violations.as_slice())
+        .unwrap_or_default()
         .iter()
         .map(|v| {
             let key = v
@@ -148,8 +144,8 @@ fn faultline_run(mode: &str, seed: u64, out: &Path) -> FaultlineRun {
         history: read("history.jsonl"),
         trace: read("trace.jsonl"),
         nonlinearizable_keys,
-        linearizable_passed: linearizable.verdict == faultline::check::Verdict::Pass,
-        no_lost_writes_passed: report("NoLostWrites").verdict == faultline::check::Verdict::Pass,
+        linearizable_passed: passed("Linearizable"),
+        no_lost_writes_passed: passed("NoLostWrites"),
     }
 }
 
@@ -386,25 +382,22 @@ struct Counts {
     lost_write_runs: u64,
 }
 
-fn compare(mode: &str, seeds: u64) -> Counts {
-    let out = tempfile::tempdir().expect("a temporary folder");
-    let mut counts = Counts::default();
-    for seed in 0..seeds {
-        let run = faultline_run(mode, seed, out.path());
-        let judged = judge_history(&run.history);
-        let oracle_bad: Vec<u64> = judged
+/// Compares the oracle's verdicts on one run with faultline's, and counts.
+fn compare_run(label: &str, run: &FaultlineRun, counts: &mut Counts) {
+    let judged = judge_history(&run.history);
+    let keys_judged = |wanted: Judgement| -> Vec<u64> {
+        judged
             .iter()
-            .filter(|(_, j)| **j == Judgement::NotLinearizable)
+            .filter(|(_, j)| **j == wanted)
             .map(|(k, _)| *k)
-            .collect();
-        let too_many: Vec<u64> = judged
-            .iter()
-            .filter(|(_, j)| **j == Judgement::TooMany)
-            .map(|(k, _)| *k)
-            .collect();
-        counts.runs += 1;
-        counts.keys_judged += (judged.len() - too_many.len()) as u64;
-        counts.keys_too_many += too_many.len() as u64;
+            .collect()
+    };
+    let oracle_bad = keys_judged(Judgement::NotLinearizable);
+    let too_many = keys_judged(Judgement::TooMany);
+    counts.runs += 1;
+    counts.keys_judged += (judged.len() - too_many.len()) as u64;
+    counts.keys_too_many += too_many.len() as u64;
+    if let Some(passed) = run.linearizable_passed {
         counts.nonlinearizable_runs += u64::from(!oracle_bad.is_empty());
         let faultline_bad: Vec<u64> = run
             .nonlinearizable_keys
@@ -414,28 +407,61 @@ fn compare(mode: &str, seeds: u64) -> Counts {
             .collect();
         assert_eq!(
             oracle_bad, faultline_bad,
-            "{mode} seed {seed}: the oracle finds keys {oracle_bad:?} not linearizable, faultline {:?}",
+            "{label}: the oracle finds keys {oracle_bad:?} not linearizable, faultline {:?}",
             run.nonlinearizable_keys
         );
         if too_many.is_empty() {
-            assert_eq!(
-                run.linearizable_passed,
-                oracle_bad.is_empty(),
-                "{mode} seed {seed}"
-            );
+            assert_eq!(passed, oracle_bad.is_empty(), "{label}");
         }
+    }
+    if let Some(passed) = run.no_lost_writes_passed {
         let lost = writes_lost(&run.trace);
         counts.lost_write_runs += u64::from(lost);
         assert_eq!(
-            run.no_lost_writes_passed, !lost,
-            "{mode} seed {seed}: the oracle says a write was lost: {lost}"
+            passed, !lost,
+            "{label}: the oracle says a write was lost: {lost}"
         );
+    }
+}
+
+fn compare(mode: &str, seeds: u64) -> Counts {
+    let out = tempfile::tempdir().expect("a temporary folder");
+    let scenario =
+        common::parse(&scenario_text(mode), "cache-oracle").unwrap_or_else(|e| panic!("{e}"));
+    let mut counts = Counts::default();
+    for seed in 0..seeds {
+        let run = faultline_run(&scenario, Some(seed), out.path());
+        compare_run(&format!("{mode} seed {seed}"), &run, &mut counts);
     }
     counts
 }
 
-/// Counts when written (40 seeds per mode, seeds 0..40):
-/// see the table printed with `--nocapture`.
+/// Every shipped cache scenario at its own seed. When written, the oracle
+/// judged every key of every one (cache-quorum-concurrent's single key has
+/// 165 operations from six processes; the search fails fast on it), saw
+/// cache-one-partition and cache-quorum-concurrent not linearizable and
+/// cache-lww-drift lose writes, as faultline did, and the rest pass.
+#[test]
+fn the_oracle_and_faultline_agree_on_the_shipped_scenarios() {
+    let out = tempfile::tempdir().expect("a temporary folder");
+    for file in common::scenario_files() {
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        if !name.starts_with("cache-") {
+            continue;
+        }
+        let scenario = common::load(&format!("scenarios/{name}"));
+        let run = faultline_run(&scenario, None, out.path());
+        let mut counts = Counts::default();
+        compare_run(&name, &run, &mut counts);
+        println!("{name:>30}: {counts:?}");
+    }
+}
+
+/// Counts when written (seeds 0..100 per mode; runs with a violation the
+/// oracle saw and faultline agreed with, Linearizable / NoLostWrites):
+/// Abd 0 / 0, Quorum(2, 2) 4 / 0, Quorum(1, 1) 50 / 4, One 40 / 7,
+/// LastWriterWins 5 / 0; 2,962 keys judged, none given up on. About 15 s
+/// on a loaded 2-core machine (4 s of CPU).
 #[test]
 fn the_oracle_and_faultline_agree_on_every_mode() {
     let seeds = seeds();
