@@ -12,7 +12,7 @@ use faultline::check::Verdict;
 const GOLDEN: &[(&str, &str)] = &[
     (
         "scenarios/cache-abd-nemesis.ron",
-        "229585378073dfa1f46ddd37d6cb35d6",
+        "672f5a1cc48d4f05aed879e5af2790f6",
     ),
     (
         "scenarios/cache-abd-partition.ron",
