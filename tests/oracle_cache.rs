@@ -55,8 +55,10 @@ const SEEDS: u64 = 100;
 /// Orders tried per key before the oracle gives up on it.
 const STEPS_MAX: u64 = 3_000_000;
 
-const MODES: [&str; 5] = [
+/// Every mode, and ABD with its planted bug.
+const MODES: [&str; 6] = [
     "Abd",
+    "Abd, bug: ForgetfulReplica",
     "Quorum(2, 2)",
     "Quorum(1, 1)",
     "One",
@@ -67,7 +69,7 @@ const MODES: [&str; 5] = [
 /// histories (a dozen operations or so) that brute force can judge, with
 /// enough overlap for the non-linearizable modes to show it.
 fn scenario_text(mode: &str) -> String {
-    let mix = if mode == "Abd" {
+    let mix = if mode.starts_with("Abd") {
         "(read: 0.5, write: 0.5)"
     } else {
         "(read: 0.5, write: 0.3, cas: 0.2)"
@@ -459,8 +461,10 @@ fn the_oracle_and_faultline_agree_on_the_shipped_scenarios() {
 
 /// Counts when written (seeds 0..100 per mode; runs with a violation the
 /// oracle saw and faultline agreed with, Linearizable / NoLostWrites):
-/// Abd 0 / 0, Quorum(2, 2) 4 / 0, Quorum(1, 1) 50 / 4, One 40 / 7,
-/// LastWriterWins 5 / 0; 2,962 keys judged, none given up on. About 15 s
+/// Abd 0 / 0, Abd with ForgetfulReplica 0 / 0 (its violation needs a
+/// restart just as a partition heals: cache-bug-forgetful-replica),
+/// Quorum(2, 2) 4 / 0, Quorum(1, 1) 50 / 4, One 40 / 7, LastWriterWins
+/// 5 / 0; 3,550 keys judged, none given up on. About 15 s
 /// on a loaded 2-core machine (4 s of CPU).
 #[test]
 fn the_oracle_and_faultline_agree_on_every_mode() {

@@ -23,6 +23,10 @@ const GOLDEN: &[(&str, &str)] = &[
         "818daec92e584e57147cc1c620b69c5e",
     ),
     (
+        "scenarios/cache-bug-forgetful-replica.ron",
+        "4feb94e3b9f98121325ebaa1cd57c794",
+    ),
+    (
         "scenarios/cache-lww-drift.ron",
         "c691340cb28ef00f997b33aeacac21ee",
     ),
@@ -576,4 +580,26 @@ fn two_values_chosen_fail_agreement_even_when_the_learners_agree() {
         "{}",
         agreement.detail
     );
+}
+
+/// ABD is safe only if acknowledged copies survive a crash: the planted
+/// bug's replica forgets them and a later quorum misses the latest write,
+/// while ABD with durable copies passes the same schedule.
+#[test]
+fn linearizable_catches_a_replica_that_forgets_what_it_acknowledged() {
+    let file = "scenarios/cache-bug-forgetful-replica.ron";
+    let result = run_in_memory(&load(file), None);
+    let linearizable = report_of(&result, "Linearizable");
+    assert_eq!(linearizable.verdict, Verdict::Fail);
+    assert!(
+        linearizable.violations[0]
+            .message
+            .contains("no order explains"),
+        "{}",
+        linearizable.violations[0].message
+    );
+    assert!(run_edited(file, ", bug: ForgetfulReplica", "")
+        .reports
+        .iter()
+        .all(|r| r.verdict == Verdict::Pass));
 }

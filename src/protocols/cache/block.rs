@@ -1,7 +1,7 @@
 //! The scenario block, `protocol: Cache(...)`, and its validation: every
 //! value that makes no sense is an error naming its field.
 
-use super::{Cache, Mix, Mode};
+use super::{Cache, CacheBug, Mix, Mode};
 use crate::harness::{node_exists, probability, BlockError, HumanDuration, Place, ScenarioFacts};
 use crate::node::time::{LocalTime, SimDuration};
 use crate::node::NodeId;
@@ -54,6 +54,9 @@ pub struct CacheBlock {
     /// How long a client avoids a coordinator that timed out.
     #[serde(default = "suspect_for_default")]
     pub suspect_for: HumanDuration,
+    /// A planted bug, to show a check catching it (none unless said).
+    #[serde(default)]
+    pub bug: Option<CacheBug>,
 }
 
 /// `mix: (read: 0.5, write: 0.3, cas: 0.2)`: fractions adding up to 1.
@@ -161,6 +164,7 @@ pub(super) fn configure(
             .transpose()?,
         read_repair: read_repair(block.read_repair, mode)?,
         suspect_for: block.suspect_for.positive(Place::field("suspect_for"))?,
+        bug: block.bug,
         quiet: longest_delay(scenario),
         replicas_of: Arc::new(replicas_of),
         peers_of: Arc::new(peers_of),

@@ -107,6 +107,17 @@ pub enum Mode {
     LastWriterWins,
 }
 
+/// Planted bugs: each breaks one pillar of a correct mode, for a check to
+/// catch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CacheBug {
+    /// A restarted replica has forgotten its store: it acknowledged writes
+    /// (and write-backs) it no longer holds, so a quorum that meets it may
+    /// no longer intersect the quorum that holds the latest write. ABD's
+    /// safety rests on acknowledged copies being durable.
+    ForgetfulReplica,
+}
+
 /// The fractions of reads, writes and compare-and-sets (they add up to 1).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Mix {
@@ -151,6 +162,8 @@ pub struct Cache {
     pub read_repair: bool,
     /// How long a client avoids a coordinator that timed out.
     pub suspect_for: SimDuration,
+    /// A planted bug, if any.
+    pub bug: Option<CacheBug>,
     /// How long a restarted coordinator serves no client request.
     pub quiet: SimDuration,
     /// Each key's replicas, in preference order.
@@ -454,6 +467,9 @@ impl Cache {
         mut durable: CacheDurable,
         restarted: bool,
     ) -> CacheState {
+        if restarted && self.bug == Some(CacheBug::ForgetfulReplica) {
+            durable.store.clear();
+        }
         let hosted: Vec<usize> = self.hosted(ctx.id()).collect();
         durable
             .clients
