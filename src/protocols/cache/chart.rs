@@ -33,7 +33,7 @@ pub fn charts(
     protocol: &Cache,
     judge: &CacheJudge,
     timeline: &mut TimelineData,
-    setup: &RunSetup<'_>,
+    _setup: &RunSetup<'_>,
 ) -> Vec<(String, Chart)> {
     let report = judge
         .linearizability
@@ -48,7 +48,6 @@ pub fn charts(
     if let Some(figure) = history_chart(judge, &report, timeline) {
         charts.push(("history".to_string(), Chart::Figure(figure)));
     }
-    let _ = setup;
     charts
 }
 
