@@ -128,9 +128,6 @@ impl WorkQueue {
                 offset,
                 delivery,
             } => self.consume(state, ctx, from, (producer, seq), offset, delivery),
-            QueueMessage::Reject { offset, delivery } => {
-                self.give_back(state, ctx, offset, delivery, Reason::Rejected)
-            }
             QueueMessage::Beat { incarnation, beat } => {
                 self.heard(state, ctx, from, incarnation, beat)
             }

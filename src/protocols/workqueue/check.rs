@@ -409,9 +409,10 @@ impl QueueJudge {
                 delivery,
                 applied,
             } => self.on_effect(now, item, worker, delivery, applied),
-            QueueObservation::Recovered { .. } => {
+            QueueObservation::Recovered { entries, .. } if entries > 0 => {
                 self.recoveries.push((now, deadline.unwrap_or(now)))
             }
+            QueueObservation::Recovered { .. } => {}
             QueueObservation::Acked { .. } => {}
         }
     }
@@ -582,7 +583,6 @@ impl QueueJudge {
             Reason::First => "its first delivery",
             Reason::Timeout => "redelivered when the lease ran out",
             Reason::Suspicion => "reassigned when the broker suspected the worker holding it",
-            Reason::Rejected => "redelivered after a busy worker refused it",
             Reason::Recovery => "redelivered after a broker restart",
         };
         format!(

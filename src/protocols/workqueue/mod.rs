@@ -179,8 +179,6 @@ pub enum Reason {
     Timeout,
     /// The detector suspected the last holder.
     Suspicion,
-    /// The worker it was sent to was busy.
-    Rejected,
     /// The broker restarted with it in its log.
     Recovery,
 }
@@ -248,8 +246,6 @@ pub enum QueueMessage {
         offset: u64,
         delivery: u64,
     },
-    /// Worker to broker: busy, take this delivery back.
-    Reject { offset: u64, delivery: u64 },
     /// Worker to sink: apply the message's effect.
     Apply {
         #[serde(flatten)]

@@ -121,7 +121,9 @@ impl WorkQueue {
             return;
         }
         if state.holding.is_some() {
-            ctx.send(self.broker, QueueMessage::Reject { offset, delivery });
+            // Busy: a delivery answering a stale poll (the network
+            // duplicated it). Its lease runs out and the broker hands it to
+            // someone else.
             return;
         }
         let (producer, seq) = (item.producer, item.seq);
