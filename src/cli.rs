@@ -23,7 +23,7 @@ pub const EXIT_INTERNAL: u8 = 3;
 
 #[derive(Parser, Debug)]
 #[command(name = "faultline", version, about = "Deterministic discrete-event cluster simulator", long_about = None)]
-pub struct Cli {
+struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -169,6 +169,19 @@ fn parse_shard(text: &str) -> Result<(u64, u64), String> {
     Ok((index, count))
 }
 
+/// The name this binary was started by (`faultline`, or a user's binary
+/// built with `main_with`), for the commands it suggests: a user's protocol
+/// is only known to the binary that registered it.
+fn program() -> String {
+    std::env::args_os()
+        .next()
+        .as_deref()
+        .map(Path::new)
+        .and_then(Path::file_stem)
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "faultline".to_string())
+}
+
 /// The binary with the protocols of `registry` (built-in ones or not): every
 /// subcommand, the same exit codes.
 pub fn main_with(registry: Registry) -> ExitCode {
@@ -301,7 +314,7 @@ fn guarded<T>(reproduce: String, work: impl FnOnce() -> T) -> Result<T, Failure>
 fn run_file(file: &Path, registry: &Registry, options: &RunOptions, determinism: bool) -> Outcome {
     let scenario = load(file, registry)?;
     let seed = options.seed.unwrap_or(scenario.seed);
-    let reproduce = format!("faultline run {} --seed {seed}", file.display());
+    let reproduce = format!("{} run {} --seed {seed}", program(), file.display());
     let result =
         guarded(reproduce.clone(), || run::run(&scenario, options))?.map_err(Failure::input)?;
     say(&run::describe(&result));
@@ -341,7 +354,7 @@ fn sweep_file(
         Err(crate::sweep::SweepError::Internal { seed, .. }) => {
             return Err(Failure::internal(
                 &format!("an engine invariant broke in seed {seed} (see the message above)"),
-                format!("faultline run {} --seed {seed}", file.display()),
+                format!("{} run {} --seed {seed}", program(), file.display()),
             ))
         }
         Err(error) => return Err(Failure::input(error)),
@@ -355,7 +368,8 @@ fn sweep_file(
     let path = out.join(&scenario.name).join(name);
     write_sweep(&report, &path)?;
     if let Some(seed) = report.unexpected_seeds.first() {
-        say!("reproduce with: faultline run {} --seed {seed}   (or shrink it: faultline shrink {} --seed {seed})", file.display(), file.display());
+        let program = program();
+        say!("reproduce with: {program} run {} --seed {seed}   (or shrink it: {program} shrink {} --seed {seed})", file.display(), file.display());
         Ok(EXIT_UNEXPECTED)
     } else {
         Ok(EXIT_AS_EXPECTED)
@@ -416,7 +430,7 @@ fn shrink_file(
     out: &Path,
 ) -> Outcome {
     let scenario = load(file, registry)?;
-    let reproduce = format!("faultline shrink {} --seed {seed}", file.display());
+    let reproduce = format!("{} shrink {} --seed {seed}", program(), file.display());
     let result = guarded(reproduce, || {
         crate::shrink::shrink(&scenario, registry, seed, out, runs_max)
     })?

@@ -165,7 +165,7 @@ pub enum Step {
 }
 
 /// Where in a protocol block (or a check) something is wrong, e.g.
-/// `Place::field("values").index(2).field("node")`.
+/// `Place::field("values").index(2).then("node")`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Place(pub Vec<Step>);
 

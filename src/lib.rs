@@ -7,6 +7,8 @@
 //! `linearizable` checks histories of client operations for linearizability,
 //! for any protocol.
 
+#![warn(missing_docs)]
+
 pub mod check;
 pub mod cli;
 pub mod harness;

@@ -7,7 +7,10 @@ pub use crate::harness::{
     ScenarioFacts,
 };
 pub use crate::node::time::{LocalTime, SimDuration, SimTime};
-pub use crate::node::{Context, NodeId, Protocol};
+// `Command` and the random streams are what a protocol's unit tests need to
+// build a `Context` and read back what a handler asked for.
+pub use crate::node::rng::{Purpose, RngStream};
+pub use crate::node::{Command, Context, NodeId, Protocol};
 pub use crate::plot::{
     Chart, LegendColor, LegendEntry, Mark, MarkKind, MarkSpan, PeerSpan, TimelineData,
 };

@@ -6,34 +6,54 @@ use crate::run::{self, RunOptions};
 use crate::scenario::{self, Registry};
 use std::path::{Path, PathBuf};
 
+/// What replaying a run folder found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ReplayVerdict {
+    /// The same trace, byte for byte.
     Identical {
+        /// The trace hash both runs have.
         hash: String,
     },
     /// The traces first differ at this line (1-based).
     Diverged {
+        /// The first line that differs (1-based).
         line: usize,
+        /// That line as recorded.
         recorded: String,
+        /// That line as replayed.
         replayed: String,
+        /// The recorded trace's hash.
         recorded_hash: String,
+        /// The replayed trace's hash.
         replayed_hash: String,
     },
     /// The hashes differ but no stored trace locates the difference (run with
     /// --no-trace), or the stored trace matches and the summary was edited.
     HashDiffers {
+        /// The hash in the folder's summary.
         recorded_hash: String,
+        /// The replayed trace's hash.
         replayed_hash: String,
+        /// Why no line can be named.
         reason: String,
     },
 }
 
+/// Why a run folder cannot be replayed.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
+    /// The scenario stored in the folder does not load.
     #[error("{0}")]
     Scenario(#[from] scenario::ScenarioError),
+    /// The folder lacks a file or holds an unreadable one.
     #[error("{path}: {reason}")]
-    Folder { path: String, reason: String },
+    Folder {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The run itself failed.
     #[error("{0}")]
     Run(#[from] run::RunError),
 }
@@ -120,7 +140,8 @@ fn divergence(
                 return ReplayVerdict::HashDiffers {
                     recorded_hash,
                     replayed_hash,
-                    reason: "the recorded trace matches the replay: the recorded hash was edited"
+                    reason: "the recorded trace matches the replay: the recorded hash was edited, \
+                             or recorded by a faultline that hashed the trace's JSON text"
                         .into(),
                 }
             }

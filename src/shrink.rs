@@ -517,6 +517,7 @@ fn describe_fault(scheduled: &ScheduledFault) -> String {
     format!("{fault} at {}", scheduled.at)
 }
 
+/// The shrink's outcome in words: what is left, and how many runs it took.
 pub fn describe(result: &ShrinkResult) -> String {
     let mut text = format!(
         "shrunk to {} of {} faults and {} (from {}) in {} runs; it still fails {}\n",

@@ -33,26 +33,36 @@ const CHUNK_WALL: Duration = Duration::from_millis(500);
 const CHUNK_MAX: usize = 8192;
 
 #[derive(Clone, Debug)]
+/// What a sweep runs and how.
 pub struct SweepOptions {
+    /// The first seed.
     pub seed_start: u64,
+    /// One past the last seed.
     pub seed_end: u64,
     /// Threads; `None` means one per core.
     pub jobs: Option<usize>,
     /// `(index, count)`: run only seeds whose index is `index` modulo `count`.
     pub shard: Option<(u64, u64)>,
+    /// Stop at the first seed whose outcome is not the expected one.
     pub stop_on_first: bool,
     /// Show progress on standard error.
     pub progress: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One seed's run, as a sweep records it.
 pub struct SeedOutcome {
+    /// The seed.
     pub seed: u64,
     /// `Pass` or `Violates([...])`.
     pub outcome: String,
+    /// Whether the outcome is the scenario's `expect`.
     pub as_expected: bool,
+    /// The checks that failed.
     pub failed: Vec<String>,
+    /// The run's trace hash (XXH3-128, 32 hex digits).
     pub trace_hash: String,
+    /// Events the run produced.
     pub events: u64,
     /// The run's protocol figures (`summary.metrics`), for the sweep page's
     /// histograms.
@@ -64,18 +74,27 @@ pub struct SeedOutcome {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+/// What a sweep found, as written to `sweep.json`.
 pub struct SweepReport {
+    /// The scenario's name.
     pub scenario: String,
     /// The scenario file as given on the command line, for the commands
     /// that reproduce a seed.
     #[serde(default)]
     pub scenario_file: Option<String>,
+    /// The scenario's `expect`, as written.
     pub expected: String,
+    /// The first seed.
     pub seed_start: u64,
+    /// One past the last seed.
     pub seed_end: u64,
+    /// `(index, count)` if this is one shard of a sweep.
     pub shard: Option<(u64, u64)>,
+    /// Seeds run.
     pub runs: u64,
+    /// Seeds whose outcome was the expected one.
     pub as_expected: u64,
+    /// The other seeds, in order.
     pub unexpected_seeds: Vec<u64>,
     /// Check name -> seeds in which it failed.
     pub failures_per_check: BTreeMap<String, u64>,
@@ -83,25 +102,46 @@ pub struct SweepReport {
     /// happened (0 says the sweep never exercised it).
     #[serde(default)]
     pub coverage: BTreeMap<String, u64>,
+    /// Whether the sweep stopped at its first unexpected seed.
     pub stopped_early: bool,
+    /// Events all runs produced.
     pub events: u64,
+    /// Wall time, in milliseconds.
     pub wall_ms: f64,
+    /// Events per second of wall time.
     pub events_per_sec: f64,
+    /// Every seed's run, in seed order.
     pub outcomes: Vec<SeedOutcome>,
 }
 
+/// Why a sweep could not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
+    /// The thread pool could not start.
     #[error("cannot start {jobs} worker threads: {reason}")]
-    Threads { jobs: usize, reason: String },
+    Threads {
+        /// The threads asked for.
+        jobs: usize,
+        /// Why they could not start.
+        reason: String,
+    },
+    /// Shards that do not fit together.
     #[error("{0}")]
     Merge(String),
     /// A seed's run needed more than a limit allows.
     #[error("seed {seed}: {message}")]
-    Limit { seed: u64, message: String },
+    Limit {
+        /// The seed.
+        seed: u64,
+        /// Which limit, and how to raise it.
+        message: String,
+    },
     /// A seed's run broke an engine invariant (a faultline bug).
     #[error("seed {seed}: an engine invariant broke")]
-    Internal { seed: u64 },
+    Internal {
+        /// The seed that reproduces it.
+        seed: u64,
+    },
 }
 
 /// The seeds a sweep (or one shard of it) runs, in order.
@@ -204,6 +244,7 @@ impl Progress {
     }
 }
 
+/// Runs every seed of `options` (in parallel; the outcomes come back in seed order).
 pub fn sweep(scenario: &Scenario, options: &SweepOptions) -> Result<SweepReport, SweepError> {
     let seeds = seeds_of(options);
     let mut builder = rayon::ThreadPoolBuilder::new();

@@ -43,7 +43,7 @@ fn same_scenario_and_seed_give_byte_identical_traces() {
 }
 
 #[test]
-fn the_trace_hash_is_the_hash_of_the_written_bytes_and_needs_no_file() {
+fn the_trace_hash_is_the_same_whether_the_trace_is_written_or_not() {
     let folder = tempfile::tempdir().unwrap();
     let (_, written_hash) = run_to(
         folder.path(),

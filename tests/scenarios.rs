@@ -12,175 +12,175 @@ use faultline::check::Verdict;
 const GOLDEN: &[(&str, &str)] = &[
     (
         "scenarios/hashing-balance-1-vnodes.ron",
-        "55f9916d05f845ded367286985264ba1",
+        "cd0475444e0ec6e992383ece1a199275",
     ),
     (
         "scenarios/hashing-balance-10-vnodes.ron",
-        "28824e86d5fb5ad07e81692c6bbc568c",
+        "93fed8e55bdea2f521e937c3d5fbb662",
     ),
     (
         "scenarios/hashing-balance-100-vnodes.ron",
-        "9e677fe99746eb03cdae3fde479563c7",
+        "9698e69d1d1fae249b0bf92185d0afb3",
     ),
     (
         "scenarios/hashing-balance-1000-vnodes.ron",
-        "ff994d7e0e6cacc9d5ae569990221a01",
+        "7dcdbdd0ff0c8574847c365c39c86ab2",
     ),
     (
         "scenarios/hashing-join-leave-modulo.ron",
-        "4253076f3df17dc0ed64135d64da5118",
+        "34a107e18766e6724fe46a993ac723a1",
     ),
     (
         "scenarios/hashing-join-leave-ring.ron",
-        "8e459b06190219cbf518e9b91e636d12",
+        "a7e7d82094e15c199b831b8feadb0c9f",
     ),
     (
         "scenarios/hashing-partition.ron",
-        "c5c73bf6759d1f0b31a3c1c50966bff6",
+        "bad530cb9804084ce00a739f6d8c46bc",
     ),
     (
         "scenarios/heartbeat-bridge.ron",
-        "e2725048b2e5d2d1636693fa086cf7a8",
+        "cb5aec7b7b19f196bfd8c698a18563f9",
     ),
     (
         "scenarios/heartbeat-bug-never-suspect.ron",
-        "1d54eb4c0df5a3d22e9bb63d006abbca",
+        "5f8fc4bbd3510a27ca046773c5b2e73b",
     ),
     (
         "scenarios/heartbeat-bug-never-trust.ron",
-        "3e83e27c7764a48d5a1ff3729cafcddf",
+        "98b0c0103fcb309cb15dcfbb288266af",
     ),
     (
         "scenarios/heartbeat-bug-no-sequence.ron",
-        "25eb43e16dfcd5f4083b769d41813f54",
+        "52c258cbe4d9a0b62e677f16aab000d1",
     ),
     (
         "scenarios/heartbeat-clock-drift.ron",
-        "ee4df841e072c89c8a6ea7a50e124c4d",
+        "99b7899bafec951bcf444891a4c04c36",
     ),
     (
         "scenarios/heartbeat-crash-restart.ron",
-        "7f2fb5967a9bbd290fe774b866fda2e5",
+        "188f67eb7db0957cc08552ee32a97f69",
     ),
     (
         "scenarios/heartbeat-nemesis.ron",
-        "7d28ca703c18bd7284699009f0087cfe",
+        "7e8dfb172a7acc537086c439f416af91",
     ),
     (
         "scenarios/heartbeat-pareto-crash.ron",
-        "ae60f98dbfd0fe29ac66140ce98a538d",
+        "c90f697cbf8e458677b3caa781ec2137",
     ),
     (
         "scenarios/heartbeat-partition.ron",
-        "9c35b176a42ef51d440b5ef8823dcb49",
+        "8b0965a1e42873cf4608e4f4196e8c8d",
     ),
     (
         "scenarios/heartbeat-pause.ron",
-        "149c7c0ab1a9a5f5551e46a1f9e6a0b7",
+        "d7f2ed074199cfa315b213072b09a27a",
     ),
     (
         "scenarios/heartbeat-slow-network.ron",
-        "9f712090f400c18a3d38b3452f26263a",
+        "86440fe57d8dfb3e62c8e907c363dfc8",
     ),
     (
         "scenarios/heartbeat-symmetric-partition.ron",
-        "b78f492192afccf42491ba1e971d4b98",
+        "e7faf663a6835e8e6c613a139c920565",
     ),
     (
         "scenarios/lock-bug-stale-regrant.ron",
-        "efc3c5ecbaab359f9c96cb1b80747105",
+        "d7789d0ff274c6308cf7294df6a9b7de",
     ),
     (
         "scenarios/lock-happy-path.ron",
-        "072e60c534365795597b6ccc55ae599f",
+        "91c573a85b268a73dc9b0b2950bb132e",
     ),
     (
         "scenarios/lock-holder-crash-lease.ron",
-        "8cbf61e6703d43cc2dcd1b48359034f0",
+        "3b1e54f08b30a0ec55d40b5bc8a85929",
     ),
     (
         "scenarios/lock-holder-crash-no-expiry.ron",
-        "b5edb8bdd81d4222b046b9706fa90cbe",
+        "83be0b328c254ae4e5444660992043a2",
     ),
     (
         "scenarios/lock-lost-release-regrant.ron",
-        "b8c5cbebd5bae729a001da133b67b1a9",
+        "7f6f5c377175942d49e2002cf6e246dc",
     ),
     (
         "scenarios/lock-nemesis.ron",
-        "f56d85e32bad656f46fd09f600d78a8b",
+        "1244ff61f3f727841de6005dc2189330",
     ),
     (
         "scenarios/lock-partitioned-client.ron",
-        "a1704a5f6b3fed06507d7e11ce10313a",
+        "e6c4f20d3140ac2c596e0fb6fa64c623",
     ),
     (
         "scenarios/lock-pause-fencing.ron",
-        "bcd109700eb0bb697e5b69d6622cc30c",
+        "9d21df864401c56ca1bf5de97bccd1c9",
     ),
     (
         "scenarios/lock-pause-lease.ron",
-        "71aa6742170eda784a47c3d0a9d0e26b",
+        "1dcde825c7b073d7ecadee99dba7bdee",
     ),
     (
         "scenarios/lock-slow-clock-lease.ron",
-        "356df4ec030890c8c4cbe095e1752973",
+        "e133230ecc98a0cf5ef98be712cb4f13",
     ),
     (
         "scenarios/paxos-acceptor-restart.ron",
-        "0427b7eeb1239bb45441075157da0655",
+        "1b958f48e8e3f33ee9d77afe1b6dc764",
     ),
     (
         "scenarios/paxos-bug-forgetful-acceptor.ron",
-        "fce19f715d4f27c34fe5793b7ac93863",
+        "f2fe2b77a238d30e00bdf8a984cc0d73",
     ),
     (
         "scenarios/paxos-bug-ignore-accepted-value.ron",
-        "16e94b589556351704b61527071847ad",
+        "b82976439ce373660a3ef485e5b9b1f0",
     ),
     (
         "scenarios/paxos-bug-minority-quorum.ron",
-        "3efa2475c8a1a2fd0caef91ddc95b048",
+        "7b3c2a9bad3dd258e96d3c60453b6f32",
     ),
     (
         "scenarios/paxos-bug-reuse-ballot.ron",
-        "e2fb615b4cfb9c2db6446355f100f6f7",
+        "7a4083c73f64fdf5abe5e9e8bcbe46bf",
     ),
     (
         "scenarios/paxos-bug-two-values-chosen.ron",
-        "1e4ea5b53c51eb771dd57ccec0ede647",
+        "8306ad977a7ec69b671d78f21a207819",
     ),
     (
         "scenarios/paxos-dueling-proposers.ron",
-        "a456abc6716a5316395ff904daeb2a7a",
+        "3d448ecc21378bba2f8dc4f2abde43c9",
     ),
     (
         "scenarios/paxos-happy-path.ron",
-        "07d64f5b0c6f0d873df2286318ec5320",
+        "1e1ff501cd7064482ab4ab71d39956a5",
     ),
     (
         "scenarios/paxos-majority-loss.ron",
-        "f3f0f4e7e40cb7aff38111c97fec1c88",
+        "a4a96994f59ea593f30b2171e78d9915",
     ),
     (
         "scenarios/paxos-minority-partition.ron",
-        "aec463381e21aed88d78b5d0f1690ea8",
+        "0808dd886faec0b4c5c936bf477c1a66",
     ),
     (
         "scenarios/paxos-nemesis-7-nodes.ron",
-        "02935cfe1cbcb53fe95626ec8e93a31d",
+        "07ff93a23cdda144bf0b3cb3fb765e66",
     ),
     (
         "scenarios/paxos-nemesis-proposer-restart.ron",
-        "0659bd59ba6fbf9fa800d45929b9c93c",
+        "144daea4b18e4f271bf13b43a88d2af7",
     ),
     (
         "scenarios/paxos-nemesis.ron",
-        "3f50c76e44a53e58e56395017679770c",
+        "f2d26e2c0d83b83f347a8076a3b7cde3",
     ),
     (
         "scenarios/paxos-proposer-crash.ron",
-        "83901666453111e50f6eb9a9f8bc05ca",
+        "1b27d84f42e6e59f3e324052048872a2",
     ),
 ];
 

@@ -85,18 +85,24 @@ impl fmt::Display for Expectation {
     }
 }
 
+/// A check's verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
+    /// The property held.
     Pass,
+    /// The property broke.
     Fail,
 }
 
 /// One moment at which a property was broken.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Violation {
+    /// When, in true time.
     pub time: SimTime,
+    /// The nodes involved.
     pub nodes: Vec<NodeId>,
+    /// What happened, in words a reviewer can check against the trace.
     pub message: String,
 }
 
@@ -109,7 +115,9 @@ pub struct CheckReport {
     pub kind: PropertyKind,
     /// Pass or fail.
     pub verdict: Verdict,
+    /// One line on what was checked or found.
     pub detail: String,
+    /// Each moment the property was broken (empty on a pass).
     pub violations: Vec<Violation>,
 }
 

@@ -19,7 +19,11 @@ use time::{LocalTime, SimDuration};
 /// Nodes are numbered `0..node_count`.
 pub type NodeId = u32;
 
+/// A protocol's state machine: one value (its configuration) shared by every
+/// node, handlers that the engine calls with a node's `State` and a
+/// `Context`, and the types its nodes exchange, set, save and report.
 pub trait Protocol {
+    /// What nodes send one another.
     type Message: Clone + Debug + Serialize;
     /// Timer names. Setting a timer that is already pending replaces it.
     type Timer: Clone + PartialEq + Debug + Serialize;
@@ -30,12 +34,15 @@ pub trait Protocol {
     /// Volatile state, lost on crash.
     type State: Debug;
 
+    /// Called when a node starts for the first time (at time zero, or when
+    /// it joins), with no durable state.
     fn on_start(&self, ctx: &mut Context<'_, Self>) -> Self::State;
 
     /// Called when a crashed node comes back, with its last persisted state
     /// (`Durable::default()` if it never persisted anything).
     fn on_restart(&self, ctx: &mut Context<'_, Self>, durable: &Self::Durable) -> Self::State;
 
+    /// Called when `message` from `from` reaches an up node.
     fn on_message(
         &self,
         state: &mut Self::State,
@@ -44,6 +51,8 @@ pub trait Protocol {
         message: Self::Message,
     );
 
+    /// Called when a timer the node set fires (and was not cancelled or
+    /// replaced meanwhile).
     fn on_timer(&self, state: &mut Self::State, ctx: &mut Context<'_, Self>, timer: Self::Timer);
 
     /// A deadline on the observing node's clock that an observation names
@@ -58,17 +67,26 @@ pub trait Protocol {
 /// What a handler asks the engine to do, applied in order after it returns.
 #[derive(Debug)]
 pub enum Command<P: Protocol + ?Sized> {
+    /// Send a message.
     Send {
+        /// The destination.
         to: NodeId,
+        /// The message.
         message: P::Message,
     },
+    /// Fire a timer after a span of the node's local time.
     SetTimer {
+        /// Which timer (replaces a pending one that is equal).
         timer: P::Timer,
+        /// After how long, on the node's clock.
         after: SimDuration,
     },
+    /// Cancel a pending timer.
     CancelTimer {
+        /// Which timer.
         timer: P::Timer,
     },
+    /// Report an observation to the trace, the checks and the charts.
     Observe(P::Observation),
     /// The handler saved durable state. The state itself is already in
     /// place (nothing can happen to a node in the middle of a handler); the
@@ -107,10 +125,12 @@ impl<'a, P: Protocol + ?Sized> Context<'a, P> {
         }
     }
 
+    /// This node.
     pub fn id(&self) -> NodeId {
         self.node
     }
 
+    /// How many nodes the run has (`0..node_count`).
     pub fn node_count(&self) -> u32 {
         self.node_count
     }
@@ -131,6 +151,7 @@ impl<'a, P: Protocol + ?Sized> Context<'a, P> {
         self.rng
     }
 
+    /// Sends `message` to node `to`.
     pub fn send(&mut self, to: NodeId, message: P::Message) {
         self.commands.push(Command::Send { to, message });
     }
@@ -152,10 +173,12 @@ impl<'a, P: Protocol + ?Sized> Context<'a, P> {
         self.commands.push(Command::SetTimer { timer, after });
     }
 
+    /// Cancels `timer` if it is pending.
     pub fn cancel_timer(&mut self, timer: P::Timer) {
         self.commands.push(Command::CancelTimer { timer });
     }
 
+    /// Reports a fact for the checks, the charts and the trace.
     pub fn observe(&mut self, observation: P::Observation) {
         self.commands.push(Command::Observe(observation));
     }

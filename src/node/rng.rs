@@ -13,8 +13,11 @@ use rand_core::{RngCore, SeedableRng};
 /// What a stream is for. Each purpose maps to a distinct ChaCha stream number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
+    /// The network's loss, duplication and latency draws.
     Network,
+    /// The random nemesis's faults.
     Nemesis,
+    /// One node's own draws (by node id).
     Node(u32),
 }
 
@@ -35,6 +38,7 @@ pub struct RngStream {
 }
 
 impl RngStream {
+    /// The stream for `purpose` of the run seeded with `seed`.
     pub fn new(seed: u64, purpose: Purpose) -> Self {
         // The 256-bit key is the seed expanded with SplitMix64: a fixed, documented
         // expansion that does not depend on rand_core's `seed_from_u64`.
@@ -54,6 +58,7 @@ impl RngStream {
     }
 
     #[inline(always)]
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.chacha.next_u64()
     }

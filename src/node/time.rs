@@ -21,24 +21,32 @@ pub struct LocalTime(u64);
 #[serde(transparent)]
 pub struct SimDuration(u64);
 
+/// Nanoseconds in a millisecond.
 pub const NANOS_PER_MILLI: u64 = 1_000_000;
+/// Nanoseconds in a second.
 pub const NANOS_PER_SEC: u64 = 1_000_000_000;
 
 impl SimDuration {
+    /// No time at all.
     pub const ZERO: SimDuration = SimDuration(0);
 
+    /// A span of `nanos` nanoseconds.
     pub const fn from_nanos(nanos: u64) -> Self {
         SimDuration(nanos)
     }
+    /// A span of `millis` milliseconds.
     pub const fn from_millis(millis: u64) -> Self {
         SimDuration(millis * NANOS_PER_MILLI)
     }
+    /// A span of `secs` seconds.
     pub const fn from_secs(secs: u64) -> Self {
         SimDuration(secs * NANOS_PER_SEC)
     }
+    /// The span in nanoseconds.
     pub const fn as_nanos(self) -> u64 {
         self.0
     }
+    /// The span in seconds, as a float (for display and charts only).
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / NANOS_PER_SEC as f64
     }
@@ -47,26 +55,33 @@ impl SimDuration {
     pub fn from_std(duration: std::time::Duration) -> Self {
         SimDuration(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX))
     }
+    /// The same span as a `std::time::Duration`.
     pub fn to_std(self) -> std::time::Duration {
         std::time::Duration::from_nanos(self.0)
     }
+    /// The sum, saturating at the longest span.
     pub fn saturating_add(self, other: SimDuration) -> SimDuration {
         SimDuration(self.0.saturating_add(other.0))
     }
+    /// The span `factor` times over, saturating.
     pub fn times(self, factor: u64) -> SimDuration {
         SimDuration(self.0.saturating_mul(factor))
     }
 }
 
 impl SimTime {
+    /// The start of the run.
     pub const ZERO: SimTime = SimTime(0);
 
+    /// The instant `nanos` nanoseconds after the start.
     pub const fn from_nanos(nanos: u64) -> Self {
         SimTime(nanos)
     }
+    /// Nanoseconds since the start.
     pub const fn as_nanos(self) -> u64 {
         self.0
     }
+    /// Seconds since the start, as a float (for display and charts only).
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / NANOS_PER_SEC as f64
     }
@@ -85,15 +100,19 @@ impl SimTime {
 }
 
 impl LocalTime {
+    /// A clock reading of `nanos` nanoseconds.
     pub const fn from_nanos(nanos: u64) -> Self {
         LocalTime(nanos)
     }
+    /// The reading in nanoseconds.
     pub const fn as_nanos(self) -> u64 {
         self.0
     }
+    /// The reading a span later, saturating.
     pub fn after(self, span: SimDuration) -> LocalTime {
         LocalTime(self.0.saturating_add(span.0))
     }
+    /// The span from `earlier` to this reading, zero if `earlier` is later.
     pub fn since(self, earlier: LocalTime) -> SimDuration {
         SimDuration(self.0.saturating_sub(earlier.0))
     }

@@ -112,24 +112,37 @@ impl LegendEntry {
 }
 
 #[derive(Clone, Debug, PartialEq)]
+/// A span of time a node spent in some state (crashed, paused).
 pub struct NodeSpan {
+    /// The node.
     pub node: NodeId,
+    /// When it began.
     pub start: SimTime,
+    /// When it ended (the run's end if it never did).
     pub end: SimTime,
 }
 
 #[derive(Clone, Debug, PartialEq)]
+/// A span of time the network was partitioned.
 pub struct PartitionSpan {
+    /// When it began.
     pub start: SimTime,
+    /// When it healed.
     pub end: SimTime,
+    /// The sides.
     pub groups: Vec<Vec<NodeId>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
+/// A span of time one direction of one link was cut or degraded.
 pub struct LinkSpan {
+    /// The sending end.
     pub from: NodeId,
+    /// The receiving end.
     pub to: NodeId,
+    /// When it began.
     pub start: SimTime,
+    /// When it ended.
     pub end: SimTime,
 }
 
@@ -137,10 +150,15 @@ pub struct LinkSpan {
 /// suspicion), right or wrong.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PeerSpan {
+    /// The node holding the view.
     pub node: NodeId,
+    /// The node it is about.
     pub peer: NodeId,
+    /// When it began.
     pub start: SimTime,
+    /// When it ended, if it did.
     pub end: Option<SimTime>,
+    /// Whether the view was wrong (drawn red) or explained by the faults (grey).
     pub mistake: bool,
 }
 
@@ -171,10 +189,15 @@ pub enum MarkKind {
 /// server's grant), coloured by `group`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MarkSpan {
+    /// The node whose row it is on.
     pub node: NodeId,
+    /// When it began.
     pub start: SimTime,
+    /// When it ended.
     pub end: SimTime,
+    /// The colour group.
     pub group: u32,
+    /// The words written on it.
     pub label: String,
 }
 
@@ -183,10 +206,15 @@ pub struct MarkSpan {
 /// `label` is written next to marks that carry one.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mark {
+    /// The node whose row it is on.
     pub node: NodeId,
+    /// When.
     pub time: SimTime,
+    /// What it stands for (its shape).
     pub kind: MarkKind,
+    /// The colour group.
     pub group: u32,
+    /// Words written next to it, if any.
     pub label: String,
 }
 
@@ -199,15 +227,23 @@ pub struct TimelineData {
     pub heading: String,
     /// One line under the title: the verdicts and the expectation.
     pub subtitle: String,
+    /// How many lanes.
     pub node_count: u32,
+    /// When the run ended.
     pub end: SimTime,
+    /// Crash spans, drawn over the lanes.
     pub crashed: Vec<NodeSpan>,
+    /// Pause spans, drawn over the lanes.
     pub paused: Vec<NodeSpan>,
+    /// Partitions, drawn as bands.
     pub partitions: Vec<PartitionSpan>,
+    /// Cut links.
     pub cuts: Vec<LinkSpan>,
+    /// Degraded links.
     pub degraded: Vec<LinkSpan>,
     /// (time, node, what changed), e.g. "+20000 ppm".
     pub clock_changes: Vec<(SimTime, NodeId, String)>,
+    /// Views nodes held of each other (suspicions).
     pub peer_spans: Vec<PeerSpan>,
     /// (check name, violation).
     pub violations: Vec<(String, Violation)>,
@@ -221,7 +257,7 @@ pub struct TimelineData {
     pub spans: Vec<MarkSpan>,
     /// Lane names instead of "node N", if given (one per node).
     pub lane_names: Vec<String>,
-    /// What a peer span means, as a verb: the rows read "<verb> <peer>?".
+    /// What a peer span means, as a verb: the rows read "`verb` `peer`?".
     pub peer_verb: String,
     /// The protocol's legend entries, after the timeline's own.
     pub legend: Vec<LegendEntry>,

@@ -106,6 +106,7 @@ fn secs(time: SimTime) -> f64 {
     time.as_secs_f64()
 }
 
+/// The timeline as SVG text.
 pub fn timeline_svg(data: &TimelineData) -> String {
     register_font();
     let layout = Layout::new(data);

@@ -165,7 +165,9 @@ pub struct TraceView {
 /// read line by line (twice) so that memory does not grow with its size.
 #[derive(Clone, Copy, Debug)]
 pub enum TraceSource<'a> {
+    /// A trace in memory.
     Bytes(&'a [u8]),
+    /// A trace file.
     File(&'a Path),
 }
 

@@ -118,7 +118,7 @@ pub struct Summary {
     pub outcome: String,
     /// Whether they match.
     pub outcome_as_expected: bool,
-    /// XXH3-128 of the trace's bytes.
+    /// XXH3-128 of the trace's events in their binary encoding (`sim::encode`).
     pub trace_hash: String,
     /// The trace's length.
     pub trace_bytes: u64,

@@ -9,7 +9,7 @@
 //! by name in a `Registry` and reads those parts into the protocol's own
 //! types, mapping error positions back into the file.
 
-pub mod file;
+pub(crate) mod file;
 mod locate;
 mod messages;
 mod registry;

@@ -12,6 +12,7 @@ const MILLION: i128 = 1_000_000;
 pub const DRIFT_PPM_MAX: i64 = 500_000;
 
 #[derive(Clone, Debug)]
+/// A node's local clock: true time at a drift rate, with jumps.
 pub struct NodeClock {
     anchor_true: SimTime,
     anchor_local: LocalTime,
@@ -29,6 +30,7 @@ impl Default for NodeClock {
 }
 
 impl NodeClock {
+    /// The current drift, in parts per million.
     pub fn ppm(&self) -> i64 {
         self.ppm
     }

@@ -7,63 +7,86 @@ use crate::node::NodeId;
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+/// A fault the engine can inject.
 pub enum Fault {
     /// Nodes talk only within their groups; a node listed in several groups
     /// (a bridge) talks to all of them. Replaces any earlier partition.
     Partition {
+        /// The sides; nodes in no group form one more side.
         groups: Vec<Vec<NodeId>>,
     },
     /// Ends the partition and restores every cut link.
     Heal,
     /// Cuts one direction of one link.
     CutLink {
+        /// The sending end.
         from: NodeId,
+        /// The receiving end.
         to: NodeId,
     },
+    /// Restores one direction of one link.
     RestoreLink {
+        /// The sending end.
         from: NodeId,
+        /// The receiving end.
         to: NodeId,
     },
     /// The node stops; its volatile state, timers and queued messages are lost.
     Crash {
+        /// The node.
         node: NodeId,
     },
     /// A crashed node starts again from its persisted state.
     Restart {
+        /// The node.
         node: NodeId,
     },
     /// The node is absent from the start of the run until now, when it starts
     /// for the first time (with no durable state).
     Join {
+        /// The node.
         node: NodeId,
     },
     /// The node stops for good, as a crash it never restarts from.
     Leave {
+        /// The node.
         node: NodeId,
     },
     /// Stop-the-world pause: nothing is handled until it ends, then everything
     /// that arrived or expired meanwhile is handled in order.
     Pause {
+        /// The node.
         node: NodeId,
+        /// How long it lasts.
         duration: SimDuration,
     },
     /// Sets the node's clock rate to `1 + ppm/1e6` of true time from now on.
     ClockDrift {
+        /// The node.
         node: NodeId,
+        /// Drift in parts per million (positive runs fast).
         ppm: i64,
     },
     /// Steps the node's clock forward (or backward) by `by`.
     ClockJump {
+        /// The node.
         node: NodeId,
+        /// How far.
         by: SimDuration,
+        /// Whether the jump is backward.
         backward: bool,
     },
     /// For `duration`, messages from `from` to `to` use this loss and/or latency.
     DegradeLink {
+        /// The sending end.
         from: NodeId,
+        /// The receiving end.
         to: NodeId,
+        /// How long it lasts.
         duration: SimDuration,
+        /// The drop probability while it lasts, if changed.
         drop: Option<f64>,
+        /// The latency while it lasts, if changed.
         latency: Option<Latency>,
     },
 }
@@ -90,8 +113,11 @@ impl Fault {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+/// A fault and when it happens.
 pub struct ScheduledFault {
+    /// When, in true time.
     pub at: SimTime,
+    /// What.
     pub fault: Fault,
 }
 
@@ -99,7 +125,9 @@ pub struct ScheduledFault {
 /// time order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScheduleError {
+    /// The offending fault's index in time order.
     pub index: usize,
+    /// What is wrong with it.
     pub message: String,
 }
 

@@ -7,6 +7,7 @@
 pub use crate::node::{rng, time};
 
 pub mod clock;
+pub mod encode;
 pub mod fault;
 pub mod nemesis;
 pub mod network;

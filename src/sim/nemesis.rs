@@ -16,6 +16,7 @@ use crate::node::NodeId;
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// A kind of fault the random nemesis may inject.
 pub enum NemesisKind {
     /// A random split into two sides.
     Partition,
@@ -27,6 +28,7 @@ pub enum NemesisKind {
     OneWay,
     /// A crash followed by a restart.
     Crash,
+    /// A node paused for a while.
     Pause,
     /// A clock running fast or slow for a while.
     ClockDrift,
@@ -35,13 +37,17 @@ pub enum NemesisKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+/// What the random nemesis may do, how often and when.
 pub struct NemesisConfig {
+    /// The kinds it draws from.
     pub kinds: Vec<NemesisKind>,
     /// Gap between the starts of consecutive faults.
     pub interval_min: SimDuration,
+    /// The longest gap between fault starts.
     pub interval_max: SimDuration,
     /// How long each fault lasts.
     pub duration_min: SimDuration,
+    /// The longest a fault lasts.
     pub duration_max: SimDuration,
     /// The most nodes crashed or paused at the same time.
     pub nodes_down_max: u32,

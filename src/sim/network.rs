@@ -23,21 +23,31 @@ use serde::Serialize;
 /// duplicate), which is what reorders messages on non-FIFO links.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Latency {
+    /// The same delay for every message.
     Constant(SimDuration),
+    /// Uniform between `min` and `max`.
     Uniform {
+        /// The shortest delay.
         min: SimDuration,
+        /// The longest delay.
         max: SimDuration,
     },
     /// Log-normal with the given median and shape `sigma`, capped at `max`.
     LogNormal {
+        /// The median delay.
         median: SimDuration,
+        /// The spread of the delay's logarithm.
         sigma: f64,
+        /// The longest delay (the tail is cut there).
         max: SimDuration,
     },
     /// Pareto with scale `min` and shape `alpha` (heavier tail as alpha falls), capped at `max`.
     Pareto {
+        /// The shortest delay, and the scale of the tail.
         min: SimDuration,
+        /// The tail index: smaller is heavier.
         alpha: f64,
+        /// The longest delay (the tail is cut there).
         max: SimDuration,
     },
 }
@@ -84,7 +94,9 @@ fn cap(nanos: f64, max: SimDuration) -> SimDuration {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+/// How every link behaves unless a fault overrides it.
 pub struct NetworkConfig {
+    /// How long a message takes.
     pub latency: Latency,
     /// Probability that a message is lost, in [0, 1].
     pub drop: f64,
@@ -97,9 +109,13 @@ pub struct NetworkConfig {
 /// A temporary change to one directed link's loss and latency.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LinkOverride {
+    /// The sending end.
     pub from: NodeId,
+    /// The receiving end.
     pub to: NodeId,
+    /// The drop probability while the override lasts, if changed.
     pub drop: Option<f64>,
+    /// The latency while the override lasts, if changed.
     pub latency: Option<Latency>,
 }
 
@@ -107,8 +123,11 @@ pub struct LinkOverride {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DropReason {
+    /// The link was down when the message would have arrived.
     LinkDown,
+    /// Lost by the link's drop probability.
     RandomLoss,
+    /// The destination was crashed (or not yet joined) on arrival.
     CrashedDestination,
     /// The destination was paused and its inbox was full.
     InboxOverflow,
@@ -118,18 +137,28 @@ pub enum DropReason {
 /// `sent + duplicated == delivered + dropped (all reasons) + in_flight`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct MessageStats {
+    /// Messages sent by nodes.
     pub sent: u64,
+    /// Extra copies the network made.
     pub duplicated: u64,
+    /// Messages handed to their destination's handler.
     pub delivered: u64,
+    /// Messages lost, for all reasons.
     pub dropped: u64,
+    /// Lost because the link was down.
     pub dropped_link_down: u64,
+    /// Lost at random.
     pub dropped_random_loss: u64,
+    /// Lost because the destination was crashed.
     pub dropped_crashed_destination: u64,
+    /// Lost because a paused destination's inbox was full.
     pub dropped_inbox_overflow: u64,
+    /// Still on the wire when the run ended.
     pub in_flight: u64,
 }
 
 impl MessageStats {
+    /// Counts one drop under its reason.
     pub fn record_drop(&mut self, reason: DropReason) {
         self.dropped += 1;
         match reason {
@@ -140,6 +169,7 @@ impl MessageStats {
         }
     }
 
+    /// Whether the books balance: every message is delivered, dropped or in flight.
     pub fn balances(&self) -> bool {
         let by_reason = self.dropped_link_down
             + self.dropped_random_loss
@@ -154,11 +184,15 @@ impl MessageStats {
 /// original and of a duplicate, or loss.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Transmission {
+    /// Whether the message is lost.
     pub lost: bool,
+    /// When the original arrives.
     pub arrival: SimTime,
+    /// When the duplicate arrives, if there is one.
     pub duplicate_arrival: Option<SimTime>,
 }
 
+/// Connectivity and message delivery, driven by the engine and its faults.
 pub struct Network {
     config: NetworkConfig,
     node_count: u32,
@@ -181,6 +215,7 @@ pub struct Network {
 }
 
 impl Network {
+    /// A network of `node_count` nodes, fully connected, drawing from `rng`.
     pub fn new(config: NetworkConfig, node_count: u32, rng: RngStream) -> Self {
         let link_count = (node_count as usize) * (node_count as usize);
         let mut links = DiMatrix::with_capacity(node_count as usize);
@@ -202,6 +237,7 @@ impl Network {
         network
     }
 
+    /// How links behave by default.
     pub fn config(&self) -> &NetworkConfig {
         &self.config
     }
@@ -216,6 +252,7 @@ impl Network {
         &self.links
     }
 
+    /// Splits the nodes into groups that reach only each other (a node in several groups bridges them).
     pub fn partition(&mut self, groups: &[Vec<NodeId>]) {
         self.grouped.fill(false);
         for group in groups {
@@ -229,28 +266,33 @@ impl Network {
         self.rebuild_links();
     }
 
+    /// Heals every partition and cut.
     pub fn heal(&mut self) {
         self.grouped.fill(true);
         self.cut.fill(false);
         self.rebuild_links();
     }
 
+    /// Cuts the link from `from` to `to` (one direction).
     pub fn cut(&mut self, from: NodeId, to: NodeId) {
         let index = self.link_index(from, to);
         self.cut[index] = true;
         self.rebuild_link(from, to);
     }
 
+    /// Restores the link from `from` to `to`.
     pub fn restore(&mut self, from: NodeId, to: NodeId) {
         let index = self.link_index(from, to);
         self.cut[index] = false;
         self.rebuild_link(from, to);
     }
 
+    /// Degrades one link until the override with this id is removed.
     pub fn add_override(&mut self, id: u64, link_override: LinkOverride) {
         self.overrides.push((id, link_override));
     }
 
+    /// Ends the override with this id.
     pub fn remove_override(&mut self, id: u64) {
         self.overrides.retain(|(override_id, _)| *override_id != id);
     }

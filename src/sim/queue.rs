@@ -35,6 +35,7 @@ enum Store<E> {
     Wheel(Box<Wheel<E>>),
 }
 
+/// The engine's pending events, popped in (time, insertion sequence) order.
 pub struct EventQueue<E> {
     store: Store<E>,
     /// The time of the last pop (zero before the first): no push may be
@@ -113,10 +114,12 @@ impl<E> EventQueue<E> {
         Some((SimTime::from_nanos(time), event))
     }
 
+    /// How many events are pending.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether no event is pending.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

@@ -3,6 +3,7 @@
 //! writer, the checks and the chart recorders are all observers. Observers
 //! cannot change the run, so adding one never changes what happens.
 
+use super::encode::encode;
 use super::network::{DropReason, Latency, Network};
 use super::time::{LocalTime, SimDuration, SimTime};
 use crate::node::{NodeId, Protocol};
@@ -14,64 +15,101 @@ use xxhash_rust::xxh3::Xxh3;
 #[derive(Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case", bound = "")]
 pub enum TraceEvent<'a, P: Protocol> {
+    /// A node starts at the beginning of the run.
     Start {
+        /// The node it happened at.
         node: NodeId,
     },
+    /// A crashed node starts again from its durable state.
     Restart {
+        /// The node it happened at.
         node: NodeId,
     },
+    /// A node stops, losing all but its durable state.
     Crash {
+        /// The node it happened at.
         node: NodeId,
     },
     /// A node absent since the start of the run starts for the first time.
     Join {
+        /// The node it happened at.
         node: NodeId,
     },
     /// A node stops for good.
     Leave {
+        /// The node it happened at.
         node: NodeId,
     },
+    /// A node freezes: no handlers run, its clock and the world go on.
     Pause {
+        /// The node it happened at.
         node: NodeId,
+        /// How long it lasts.
         duration: SimDuration,
     },
+    /// A paused node runs again; messages queued in its inbox are delivered.
     Resume {
+        /// The node it happened at.
         node: NodeId,
     },
+    /// A node sends a message.
     Send {
+        /// The node it happened at.
         node: NodeId,
+        /// The receiving node.
         to: NodeId,
+        /// The message's id, unique within the run.
         id: u64,
+        /// The message.
         message: &'a P::Message,
     },
     /// The network made a second copy of message `id`.
     Duplicate {
+        /// The node it happened at.
         node: NodeId,
+        /// The receiving node.
         to: NodeId,
+        /// The message's id, unique within the run.
         id: u64,
     },
     /// Message `id` reached `node` while it was paused and waits in its inbox;
     /// its `deliver` comes when the node resumes. Once queued, a message is
     /// off the wire: a partition that starts during the pause does not take it back.
     Enqueue {
+        /// The node it happened at.
         node: NodeId,
+        /// The sending node.
         from: NodeId,
+        /// The message's id, unique within the run.
         id: u64,
     },
+    /// A message reaches its destination and its handler runs.
     Deliver {
+        /// The node it happened at.
         node: NodeId,
+        /// The sending node.
         from: NodeId,
+        /// The message's id, unique within the run.
         id: u64,
+        /// The message.
         message: &'a P::Message,
     },
+    /// The network loses a message.
     Drop {
+        /// The node it happened at.
         node: NodeId,
+        /// The sending node.
         from: NodeId,
+        /// The message's id, unique within the run.
         id: u64,
+        /// Why the network dropped it.
         reason: DropReason,
     },
+    /// A timer fires.
     Timer {
+        /// The node it happened at.
         node: NodeId,
+        /// The timer that fired.
         timer: &'a P::Timer,
     },
     /// A fact the protocol reported, with the node's clock reading, the id of
@@ -79,51 +117,83 @@ pub enum TraceEvent<'a, P: Protocol> {
     /// observation naming a deadline on the node's clock (a lease's expiry),
     /// the true time at which that clock reaches it.
     Observe {
+        /// The node it happened at.
         node: NodeId,
+        /// The node's clock reading.
         local: LocalTime,
         #[serde(skip_serializing_if = "Option::is_none")]
+        /// The id of the message whose handling made it, if a message did.
         cause: Option<u64>,
         #[serde(skip_serializing_if = "Option::is_none")]
+        /// For an observation naming a deadline on the node's clock, the true time that clock reaches it.
         deadline: Option<SimTime>,
+        /// What the protocol reported.
         observation: &'a P::Observation,
     },
     /// The node saved its durable state (what a crash leaves it), shown whole.
     Persist {
+        /// The node it happened at.
         node: NodeId,
+        /// The durable state, whole.
         durable: &'a P::Durable,
     },
+    /// The network splits into sides that cannot reach each other.
     Partition {
+        /// The sides; nodes in no group form one more side.
         groups: &'a [Vec<NodeId>],
     },
+    /// Every partition and cut link heals.
     Heal,
+    /// One direction of one link goes down.
     CutLink {
+        /// The sending node.
         from: NodeId,
+        /// The receiving node.
         to: NodeId,
     },
+    /// One direction of one link comes back.
     RestoreLink {
+        /// The sending node.
         from: NodeId,
+        /// The receiving node.
         to: NodeId,
     },
+    /// A node's clock starts running fast or slow.
     ClockDrift {
+        /// The node it happened at.
         node: NodeId,
+        /// The new drift, in parts per million (positive runs fast).
         ppm: i64,
     },
+    /// A node's clock jumps.
     ClockJump {
+        /// The node it happened at.
         node: NodeId,
+        /// How far the clock jumped.
         by: SimDuration,
+        /// Whether it jumped back.
         backward: bool,
     },
+    /// One link gets worse for a while: lossier, slower or both.
     DegradeLink {
+        /// The sending node.
         from: NodeId,
+        /// The receiving node.
         to: NodeId,
+        /// How long it lasts.
         duration: SimDuration,
+        /// The link's drop probability while degraded, if changed.
         drop: Option<f64>,
+        /// The link's latency while degraded, if changed.
         latency: Option<&'a Latency>,
     },
     /// The run is over (its duration reached, or the event limit).
     End,
+    /// A degraded link is back to normal.
     DegradeEnd {
+        /// The sending node.
         from: NodeId,
+        /// The receiving node.
         to: NodeId,
     },
 }
@@ -132,30 +202,40 @@ pub enum TraceEvent<'a, P: Protocol> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeStatus {
+    /// Running.
     Up,
+    /// Crashed: only durable state survives.
     Crashed,
+    /// Frozen in a pause.
     Paused,
 }
 
 /// The ground truth an observer may consult: node status and connectivity.
 pub struct WorldView<'a> {
+    /// Which links are up.
     pub network: &'a Network,
+    /// Each node's status, by node id.
     pub statuses: &'a [NodeStatus],
 }
 
 impl WorldView<'_> {
+    /// Whether messages from `from` reach `to` now.
     pub fn link_up(&self, from: NodeId, to: NodeId) -> bool {
         self.network.link_up(from, to)
     }
+    /// The status of one node.
     pub fn status(&self, node: NodeId) -> NodeStatus {
         self.statuses[node as usize]
     }
+    /// How many nodes the run has.
     pub fn node_count(&self) -> u32 {
         self.statuses.len() as u32
     }
 }
 
+/// Something that watches a run: the trace writer, a judge, a chart recorder.
 pub trait Observer<P: Protocol> {
+    /// Called once per event, in order, with a read-only view of the world.
     fn observe(&mut self, time: SimTime, event: &TraceEvent<'_, P>, world: &WorldView<'_>);
 }
 
@@ -202,9 +282,11 @@ pub struct Observers<'o, P: Protocol> {
 }
 
 impl<'o, P: Protocol> Observers<'o, P> {
+    /// No observers.
     pub fn new() -> Self {
         Observers { list: Vec::new() }
     }
+    /// Adds an observer, called after those already pushed.
     pub fn push(&mut self, observer: &'o mut dyn Observer<P>) {
         self.list.push(observer);
     }
@@ -224,33 +306,40 @@ impl<P: Protocol> Observer<P> for Observers<'_, P> {
     }
 }
 
-/// Writes the trace as JSON lines (`{"t":<ns>,"kind":...}`) to a sink and hashes
-/// every byte with XXH3-128. With no sink it only hashes, which is how sweeps
-/// compare runs without writing gigabytes.
+/// Writes the trace as JSON lines (`{"t":<ns>,"kind":...}`) to a sink and
+/// hashes every event, with its time, in the canonical binary encoding
+/// (`sim::encode`) with XXH3-128. With no sink it only hashes, which is how
+/// sweeps compare runs without writing, or even formatting, gigabytes.
 pub struct TraceWriter<W: Write> {
     sink: Option<W>,
     hasher: Xxh3,
+    /// The event's binary encoding, hashed.
+    encoded: Vec<u8>,
+    /// The event's JSON line, written.
     line: Vec<u8>,
     bytes: u64,
     error: Option<io::Error>,
 }
 
 impl<W: Write> TraceWriter<W> {
+    /// A writer to `sink`, or a hash-only writer with `None`.
     pub fn new(sink: Option<W>) -> Self {
         TraceWriter {
             sink,
             hasher: Xxh3::new(),
+            encoded: Vec::with_capacity(256),
             line: Vec::with_capacity(256),
             bytes: 0,
             error: None,
         }
     }
 
-    /// The hash of every byte written so far, as 32 hex digits.
+    /// The hash of every event so far, as 32 hex digits.
     pub fn hash_hex(&self) -> String {
         format!("{:032x}", self.hasher.digest128())
     }
 
+    /// How many bytes of trace were written (none without a sink).
     pub fn bytes(&self) -> u64 {
         self.bytes
     }
@@ -270,26 +359,38 @@ impl<W: Write> TraceWriter<W> {
 
 impl<P: Protocol, W: Write> Observer<P> for TraceWriter<W> {
     fn observe(&mut self, time: SimTime, event: &TraceEvent<'_, P>, _world: &WorldView<'_>) {
-        self.line.clear();
-        self.line.extend_from_slice(b"{\"t\":");
-        push_number(&mut self.line, time.as_nanos());
-        if !write_fields(&mut self.line, event) {
-            // `{"t":<ns>,` then the event as serde writes it, whose opening
-            // brace is overwritten by the comma.
-            let brace = self.line.len();
-            serde_json::to_writer(&mut self.line, event).expect("trace events serialize");
-            debug_assert_eq!(self.line[brace], b'{');
-            self.line[brace] = b',';
+        self.encoded.clear();
+        self.encoded
+            .extend_from_slice(&time.as_nanos().to_le_bytes());
+        encode(&mut self.encoded, event);
+        self.hasher.update(&self.encoded);
+        if self.sink.is_none() || self.error.is_some() {
+            return;
         }
-        self.line.push(b'\n');
-        self.hasher.update(&self.line);
+        json_line(&mut self.line, time, event);
         self.bytes += self.line.len() as u64;
-        if let (Some(sink), None) = (self.sink.as_mut(), self.error.as_ref()) {
+        if let Some(sink) = self.sink.as_mut() {
             if let Err(error) = sink.write_all(&self.line) {
                 self.error = Some(error);
             }
         }
     }
+}
+
+/// One event as its `trace.jsonl` line, newline included.
+fn json_line<P: Protocol>(line: &mut Vec<u8>, time: SimTime, event: &TraceEvent<'_, P>) {
+    line.clear();
+    line.extend_from_slice(b"{\"t\":");
+    push_number(line, time.as_nanos());
+    if !write_fields(line, event) {
+        // `{"t":<ns>,` then the event as serde writes it, whose opening
+        // brace is overwritten by the comma.
+        let brace = line.len();
+        serde_json::to_writer(&mut *line, event).expect("trace events serialize");
+        debug_assert_eq!(line[brace], b'{');
+        line[brace] = b',';
+    }
+    line.push(b'\n');
 }
 
 /// Writes the common events' fields by hand, byte for byte what serde's

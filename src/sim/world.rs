@@ -17,9 +17,13 @@ use std::collections::VecDeque;
 /// Everything the engine needs to run, already validated.
 #[derive(Clone, Debug)]
 pub struct SimulationConfig {
+    /// The seed every random stream of the run derives from.
     pub seed: u64,
+    /// How many nodes; ids are `0..node_count`.
     pub node_count: u32,
+    /// How long the run lasts, in true time.
     pub duration: SimDuration,
+    /// How links behave unless a fault says otherwise.
     pub network: NetworkConfig,
     /// In time order (ties keep their order).
     pub faults: Vec<ScheduledFault>,
@@ -31,21 +35,26 @@ pub struct SimulationConfig {
     pub inbox_max: usize,
 }
 
-/// Limits that hold unless a scenario says otherwise.
+/// The most queue events a run processes unless a scenario says otherwise.
 pub const EVENTS_MAX_DEFAULT: u64 = 200_000_000;
+/// The most events pending at once unless a scenario says otherwise.
 pub const PENDING_MAX_DEFAULT: usize = 1_000_000;
+/// The most messages a paused node queues unless a scenario says otherwise.
 pub const INBOX_MAX_DEFAULT: usize = 100_000;
 
 /// The engine's account of a finished run.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunReport {
+    /// When the run ended.
     pub end: SimTime,
     /// Events the run produced: one per observer call, i.e. one per line
     /// of `trace.jsonl` (sends, deliveries, drops, timers, faults...).
     pub events: u64,
     /// Scheduled events popped from the queue (deliveries, timers, faults).
     pub queue_events: u64,
+    /// Message accounting.
     pub messages: MessageStats,
+    /// The most events pending at once during the run.
     pub pending_high_water: usize,
     /// Set when the run stopped before its duration (the event limit).
     pub stopped_early: Option<String>,
@@ -141,6 +150,7 @@ struct NodeSlot<P: Protocol> {
     pause_until: SimTime,
 }
 
+/// One run: the protocol's nodes on a simulated network, driven by a queue of timed events.
 pub struct Simulation<P: Protocol> {
     protocol: P,
     config: SimulationConfig,
@@ -171,6 +181,7 @@ pub struct Simulation<P: Protocol> {
 }
 
 impl<P: Protocol> Simulation<P> {
+    /// A run of `protocol` under `config`; panics if the configuration breaks the engine's invariants (validate it first).
     pub fn new(protocol: P, config: SimulationConfig) -> Self {
         assert!(
             config.node_count > 0,
@@ -234,6 +245,7 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
+    /// The protocol being run.
     pub fn protocol(&self) -> &P {
         &self.protocol
     }

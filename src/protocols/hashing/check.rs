@@ -63,10 +63,13 @@ const SAMPLE_KEYS: u64 = 1000;
 /// A scheduled change of membership.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Membership {
+    /// The node joins.
     Join(NodeId),
+    /// The node leaves.
     Leave(NodeId),
 }
 
+/// Judges a consistent-hashing run: views that disagree, misrouted requests, balance and movement.
 pub struct HashingJudge {
     scheme: Scheme,
     keys: u64,

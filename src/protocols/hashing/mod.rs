@@ -32,23 +32,34 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How requests pick keys.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum KeyDistribution {
+    /// Every key equally likely.
     Uniform,
     /// Zipf with exponent `s` over the key indices.
     Zipf {
+        /// The exponent (larger is more skewed).
         s: f64,
     },
 }
 
+/// Consistent hashing under membership change: nodes detect each other by heartbeats, keep a view of the members, and route requests for keys by their view.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Hashing {
+    /// How keys map to members.
     pub scheme: Scheme,
+    /// Owners per key (the primary and its successors).
     pub replicas: usize,
+    /// How many keys.
     pub keys: u64,
+    /// How requests pick keys.
     pub distribution: KeyDistribution,
+    /// Heartbeat interval.
     pub interval: SimDuration,
+    /// Silence after which a member is dropped from the view.
     pub timeout: SimDuration,
+    /// Time between a node's requests.
     pub request_interval: SimDuration,
     /// The nodes present at the start (the others join later).
     pub members_initial: Vec<NodeId>,
@@ -70,43 +81,68 @@ impl Hashing {
     }
 }
 
+/// What nodes send each other.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type")]
 pub enum HashingMessage {
     /// A heartbeat, stamped as the heartbeat protocol's are.
     Beat {
+        /// The sender's incarnation (its restart count).
         incarnation: u64,
+        /// The beat's number within the incarnation.
         beat: u64,
     },
+    /// A request for `key`, routed by the sender's view.
     Request {
+        /// The request's id.
         id: u64,
+        /// The key.
         key: u64,
     },
 }
 
+/// Timers.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum HashingTimer {
+    /// Time to send a heartbeat.
     Beat,
+    /// Time to send a request.
     Request,
 }
 
+/// What nodes report for checks and charts.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "what", rename_all = "snake_case")]
 pub enum HashingObservation {
     /// The node's membership view changed (also reported at start).
-    View { members: Vec<NodeId> },
+    View {
+        /// The members in the new view, in order.
+        members: Vec<NodeId>,
+    },
     /// A request for `key` was sent to `to` (the primary in the sender's view).
-    Routed { id: u64, key: u64, to: NodeId },
+    Routed {
+        /// The request's id.
+        id: u64,
+        /// The key.
+        key: u64,
+        /// The node it was sent to.
+        to: NodeId,
+    },
     /// A request arrived; `owner` is whether the receiver's own view makes it
     /// one of the key's owners.
     Served {
+        /// The sender.
         from: NodeId,
+        /// The request's id.
         id: u64,
+        /// The key.
         key: u64,
+        /// Whether the receiver's view makes it an owner of the key.
         owner: bool,
     },
 }
 
+/// A node's volatile state: its detector, its view and its counters.
 #[derive(Debug)]
 pub struct HashingState {
     detector: Detector,

@@ -22,11 +22,18 @@ use crate::node::NodeId;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
+/// How keys map to members.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub enum Scheme {
-    Ring { vnodes: u32 },
+    /// Consistent hashing (Karger et al. 1997): each member at `vnodes` points on a ring, a key owned by the next points clockwise.
+    Ring {
+        /// Points per member on the ring.
+        vnodes: u32,
+    },
+    /// `hash mod n`: most keys move when membership changes.
     Modulo,
+    /// Rendezvous (highest random weight) hashing, Thaler and Ravishankar 1998.
     Rendezvous,
 }
 
@@ -57,6 +64,7 @@ pub struct Placement {
 }
 
 impl Placement {
+    /// The placement of keys over `members` under `scheme`.
     pub fn new(scheme: Scheme, members: &[NodeId]) -> Self {
         let mut members = members.to_vec();
         members.sort_unstable();
@@ -83,6 +91,7 @@ impl Placement {
         }
     }
 
+    /// The members, in order.
     pub fn members(&self) -> &[NodeId] {
         &self.members
     }
@@ -160,11 +169,13 @@ fn score(hash: u64, node: NodeId) -> u64 {
 pub struct Balance {
     /// Keys per member, in member order.
     pub loads: Vec<(NodeId, u64)>,
+    /// The busiest member's load over the mean load.
     pub max_over_mean: f64,
     /// Coefficient of variation: standard deviation over mean.
     pub cv: f64,
 }
 
+/// How evenly `hashes` spread over the members of `placement`.
 pub fn balance(placement: &Placement, hashes: &[u64]) -> Balance {
     let members = placement.members();
     let mut counts = vec![0u64; members.len()];

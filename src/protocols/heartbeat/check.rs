@@ -31,7 +31,7 @@ use crate::node::NodeId;
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::{Observer, TraceEvent, WorldView};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 /// What `checks: [...]` may list for the heartbeat detector.
@@ -65,11 +65,15 @@ impl Check for HeartbeatCheck {
 /// One interval during which `observer` suspected `suspect`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SuspicionInterval {
+    /// The node that suspected.
     pub observer: NodeId,
+    /// The node it suspected.
     pub suspect: NodeId,
+    /// When the suspicion began.
     pub start: SimTime,
     /// `None` while still suspected at the end of the run.
     pub end: Option<SimTime>,
+    /// Whether the suspicion was a mistake: the suspect was up and reachable.
     pub mistake: bool,
     /// Why, for mistakes: the most likely cause in words.
     pub cause: String,
@@ -92,11 +96,14 @@ struct CrashRecord {
 }
 
 /// When observer `observer` must start suspecting crashed `crashed`:
-/// checked once the run is past `deadline`.
+/// checked once the run is past `deadline`. Ordered by deadline first, so
+/// the judge finds the due ones without scanning the rest (a crash in a
+/// 1,000-node run arms 999 of them).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Deadline {
-    crashed: NodeId,
-    observer: NodeId,
     deadline: SimTime,
+    observer: NodeId,
+    crashed: NodeId,
 }
 
 /// Watches a heartbeat run and judges it.
@@ -125,7 +132,7 @@ pub struct HeartbeatJudge {
     intervals: Vec<SuspicionInterval>,
     explained: u64,
     crashes: Vec<CrashRecord>,
-    deadlines: Vec<Deadline>,
+    deadlines: BTreeSet<Deadline>,
     /// (crashed, observer, detection time): the first suspicion of each crash
     /// by each observer, timed from when the observer had to start counting.
     detections: Vec<(NodeId, NodeId, SimDuration)>,
@@ -172,7 +179,7 @@ impl HeartbeatJudge {
             intervals: Vec::new(),
             explained: 0,
             crashes: Vec::new(),
-            deadlines: Vec::new(),
+            deadlines: BTreeSet::new(),
             detections: Vec::new(),
             detected: vec![false; n * n],
             violated: vec![None; n * n],
@@ -309,12 +316,11 @@ impl HeartbeatJudge {
     /// deadline itself still counts), or by `now` inclusive at the end.
     fn resolve_due(&mut self, now: SimTime, inclusive: bool) {
         let due = |deadline: SimTime| deadline < now || (inclusive && deadline == now);
-        let mut remaining = Vec::new();
-        for entry in std::mem::take(&mut self.deadlines) {
+        while let Some(&entry) = self.deadlines.first() {
             if !due(entry.deadline) {
-                remaining.push(entry);
-                continue;
+                break;
             }
+            self.deadlines.pop_first();
             // Stale if the crash ended or the observer went down meanwhile.
             if self.obliged_from(entry.observer, entry.crashed) != Some(entry.deadline) {
                 continue;
@@ -329,7 +335,6 @@ impl HeartbeatJudge {
                 self.completeness_failed(entry.observer, entry.crashed, entry.deadline, how);
             }
         }
-        self.deadlines = remaining;
     }
 
     /// Adds the deadline of every pair whose obligation (re)starts now.
@@ -337,15 +342,11 @@ impl HeartbeatJudge {
         for other in 0..self.node_count as NodeId {
             for (observer, crashed) in [(node, other), (other, node)] {
                 if let Some(deadline) = self.obliged_from(observer, crashed) {
-                    if !self.deadlines.iter().any(|d| {
-                        d.observer == observer && d.crashed == crashed && d.deadline == deadline
-                    }) {
-                        self.deadlines.push(Deadline {
-                            crashed,
-                            observer,
-                            deadline,
-                        });
-                    }
+                    self.deadlines.insert(Deadline {
+                        deadline,
+                        observer,
+                        crashed,
+                    });
                 }
             }
         }
@@ -434,6 +435,7 @@ impl HeartbeatJudge {
         &self.intervals
     }
 
+    /// Strong completeness, as Chandra and Toueg define it: every crashed node is eventually permanently suspected by every correct node, here within the bound.
     pub fn completeness_report(&mut self, end: SimTime) -> CheckReport {
         self.resolve_due(end, true);
         let within = self.within.unwrap_or_default();
@@ -471,6 +473,8 @@ impl HeartbeatJudge {
         )
     }
 
+    /// Accuracy: no suspicion unless a crash or a down link explains it, and
+    /// no suspicion outlives its reason (see the module comment).
     pub fn accuracy_report(&mut self, end: SimTime) -> CheckReport {
         for key in 0..self.open.len() {
             if let Some(index) = self.open[key] {

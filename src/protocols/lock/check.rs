@@ -68,20 +68,30 @@ impl Check for LockCheck {
 /// A client's belief that it holds the lock, in true time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Holding {
+    /// The client.
     pub client: NodeId,
+    /// The fencing token: one per grant, increasing.
     pub token: Token,
+    /// The client's count of its holds.
     pub hold: u64,
+    /// When the belief began.
     pub start: SimTime,
+    /// When it ended, if it did.
     pub end: Option<SimTime>,
 }
 
 /// A grant as the server saw it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Grant {
+    /// The client granted.
     pub client: NodeId,
+    /// The fencing token: one per grant, increasing.
     pub token: Token,
+    /// When the server granted it.
     pub start: SimTime,
+    /// When the grant ended (release or expiry), if it did.
     pub end: Option<SimTime>,
+    /// Whether it ended by expiry.
     pub expired: bool,
     /// When the lease runs out on the server's clock, in true time (its
     /// latest grant or renewal); none without expiry.
@@ -100,10 +110,15 @@ impl Grant {
 /// A write as the resource saw it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WriteSeen {
+    /// When the resource received it.
     pub time: SimTime,
+    /// The client that sent it.
     pub client: NodeId,
+    /// The token it carried.
     pub token: Token,
+    /// The client's count of its holds.
     pub hold: u64,
+    /// Whether the resource accepted it.
     pub accepted: bool,
     /// Accepted although a check says it should not have been.
     pub unsafe_write: bool,
@@ -115,6 +130,7 @@ struct Obligation {
     deadline: SimTime,
 }
 
+/// Judges a lock service run: mutual exclusion per holding, stale writes, progress, and coverage.
 pub struct LockJudge {
     variant: LockVariant,
     within: Option<SimDuration>,
@@ -171,12 +187,15 @@ impl LockJudge {
         }
     }
 
+    /// Every holding seen, in order of start.
     pub fn holdings(&self) -> impl Iterator<Item = &Holding> {
         self.holdings.iter()
     }
+    /// Every grant the server made, in order.
     pub fn grants(&self) -> &[Grant] {
         &self.grants
     }
+    /// Every write the resource received, in order.
     pub fn writes(&self) -> &[WriteSeen] {
         &self.writes
     }

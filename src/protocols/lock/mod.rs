@@ -55,15 +55,22 @@ use crate::sim::time::{LocalTime, SimDuration};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
+/// The lock server's node.
 pub const SERVER: NodeId = 0;
+/// The resource's node; every other node is a client.
 pub const RESOURCE: NodeId = 1;
 
+/// A fencing token.
 pub type Token = u64;
 
+/// Which lock service, correct or with a planted bug.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LockVariant {
+    /// Grants never expire: a crashed holder blocks everyone (a liveness failure, by design).
     NoExpiry,
+    /// Grants are leases; the resource does not check tokens, so a paused holder can write after its lease (Kleppmann's example).
     Lease,
+    /// Leases plus fencing tokens: the resource rejects writes under a token older than one it has seen.
     #[default]
     LeaseFencing,
     /// Bug: a re-grant to the holder does not renew its lease.
@@ -74,8 +81,10 @@ pub enum LockVariant {
 /// answering an older one is released rather than used.
 const REQUESTS_REMEMBERED: usize = 64;
 
+/// The lock service: a server, a resource, and clients that take turns writing under the lock.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lock {
+    /// Which variant.
     pub variant: LockVariant,
     /// How long a grant lasts (not for `NoExpiry`).
     pub lease: SimDuration,
@@ -91,18 +100,25 @@ pub struct Lock {
     pub retry: SimDuration,
 }
 
+/// What the lock service's nodes send each other.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type")]
 pub enum LockMessage {
+    /// Client to server: may I have the lock?
     Acquire {
+        /// The client's request id (ids only grow, across restarts too).
         request: u64,
     },
     /// The answer to request `request`: the lock, under `token`.
     Grant {
+        /// The fencing token: one per grant, increasing.
         token: Token,
+        /// The client's request id (ids only grow, across restarts too).
         request: u64,
     },
+    /// The answer to request `request`: someone else holds it.
     Deny {
+        /// The client's request id (ids only grow, across restarts too).
         request: u64,
     },
     /// Gives the lock back. `request` is the last request the client had
@@ -110,34 +126,44 @@ pub enum LockMessage {
     /// older than the request the server last answered is ignored, so a
     /// release delayed from an earlier holding never ends a later re-grant.
     Release {
+        /// The token of the grant given back.
         token: Token,
+        /// The client's request id (ids only grow, across restarts too).
         request: u64,
     },
     /// A write to the resource; `hold` numbers the client's holds.
     Write {
+        /// The fencing token: one per grant, increasing.
         token: Token,
+        /// The client's count of its holds.
         hold: u64,
+        /// The write's number within the hold.
         seq: u32,
     },
 }
 
+/// The lock service's timers.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum LockTimer {
     /// Client: time to ask for the lock (again).
     Acquire,
     /// Client: decide write number `seq` of the current hold.
     Decide {
+        /// The write's number within the hold.
         seq: u32,
     },
     /// Client: send the write decided `work` ago.
     Send {
+        /// The write's number within the hold.
         seq: u32,
     },
+    /// Client: the hold is over, give the lock back.
     Release,
     /// Client: the lease is over on the client's clock.
     LeaseEnd,
     /// Server: the lease with this token may have expired.
     Expire {
+        /// The fencing token: one per grant, increasing.
         token: Token,
     },
 }
@@ -154,7 +180,9 @@ struct Held {
 /// The server's record of who holds the lock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Holder {
+    /// The holder.
     pub client: NodeId,
+    /// Its grant's token.
     pub token: Token,
     /// The lease's end on the server's clock (none without expiry).
     pub expires: Option<LocalTime>,
@@ -162,10 +190,12 @@ pub struct Holder {
     pub request: u64,
 }
 
+/// What a lock service node keeps across a crash.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct LockDurable {
     /// Server: the holder, if any.
     pub holder: Option<Holder>,
+    /// Server: the last token issued (tokens never repeat).
     pub token_last: Token,
     /// Resource: the highest token accepted.
     pub token_highest: Token,
@@ -177,49 +207,88 @@ pub struct LockDurable {
 /// Request ids a client reserves at a time (one persist per block).
 const REQUESTS_PER_RESERVATION: u64 = 64;
 
+/// What the lock service reports for checks and charts.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "what", rename_all = "snake_case")]
 pub enum LockObservation {
     /// Server granted the lock, with a lease ending at `expires` on the
     /// server's clock (none without expiry).
     Granted {
+        /// The client node.
         client: NodeId,
+        /// The fencing token: one per grant, increasing.
         token: Token,
+        /// The lease's end on the server's clock (none without expiry).
         expires: Option<LocalTime>,
     },
     /// Server granted the lock again to its holder, renewing the lease to
     /// `expires` on its clock.
     Renewed {
+        /// The client node.
         client: NodeId,
+        /// The fencing token: one per grant, increasing.
         token: Token,
+        /// The lease's end on the server's clock (none without expiry).
         expires: Option<LocalTime>,
     },
     /// Server's grant ended by release.
-    Released { client: NodeId, token: Token },
+    Released {
+        /// The client node.
+        client: NodeId,
+        /// The fencing token: one per grant, increasing.
+        token: Token,
+    },
     /// Server's grant ended by expiry.
-    Expired { client: NodeId, token: Token },
+    Expired {
+        /// The client node.
+        client: NodeId,
+        /// The fencing token: one per grant, increasing.
+        token: Token,
+    },
     /// Client now believes it holds the lock, until `until` on its own clock
     /// (none without expiry), counting from request `request`.
     Holding {
+        /// The fencing token: one per grant, increasing.
         token: Token,
+        /// The client's count of its holds.
         hold: u64,
+        /// The client's request id (ids only grow, across restarts too).
         request: u64,
+        /// The lease's end on the client's clock (none without expiry).
         until: Option<LocalTime>,
     },
     /// Client no longer believes it holds the lock (released or lease over).
-    NotHolding { token: Token, hold: u64 },
+    NotHolding {
+        /// The fencing token: one per grant, increasing.
+        token: Token,
+        /// The client's count of its holds.
+        hold: u64,
+    },
     /// Client sent a write.
-    WriteSent { token: Token, hold: u64, seq: u32 },
+    WriteSent {
+        /// The fencing token: one per grant, increasing.
+        token: Token,
+        /// The client's count of its holds.
+        hold: u64,
+        /// The write's number within the hold.
+        seq: u32,
+    },
     /// Resource received a write and accepted or rejected it.
     WriteReceived {
+        /// The client node.
         client: NodeId,
+        /// The fencing token: one per grant, increasing.
         token: Token,
+        /// The client's count of its holds.
         hold: u64,
+        /// The write's number within the hold.
         seq: u32,
+        /// Whether the resource accepted it.
         accepted: bool,
     },
 }
 
+/// A lock service node's volatile state.
 #[derive(Debug)]
 pub struct LockState {
     durable: LockDurable,

@@ -80,6 +80,7 @@ struct Learned {
     value: Value,
 }
 
+/// Judges a Paxos run: agreement, validity, integrity, termination, and coverage.
 pub struct PaxosJudge {
     acceptors: Vec<NodeId>,
     proposers: Vec<NodeId>,

@@ -46,6 +46,7 @@ use crate::sim::time::{LocalTime, SimDuration};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
+/// A proposer's round counter.
 pub type Round = u64;
 /// Values are shared, not copied: a message, a promise and a persisted
 /// proposal can all hold the same one without allocating.
@@ -55,7 +56,9 @@ pub type Value = std::sync::Arc<str>;
 /// share one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Ballot {
+    /// The round.
     pub round: Round,
+    /// The proposer that owns it.
     pub proposer: NodeId,
 }
 
@@ -65,13 +68,18 @@ pub type Proposal = (Ballot, Value);
 /// A client hands `value` to proposer `node` at local time `at`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ClientValue {
+    /// The proposer.
     pub node: NodeId,
+    /// When, on the proposer's clock.
     pub at: SimDuration,
+    /// The value.
     pub value: Value,
 }
 
+/// Which Paxos, correct or with a planted bug.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PaxosVariant {
+    /// Lamport's single-decree Paxos.
     #[default]
     Correct,
     /// Bug: acceptor state is not durable; a restarted acceptor forgets its
@@ -85,43 +93,65 @@ pub enum PaxosVariant {
     ReuseBallot,
 }
 
+/// Single-decree Paxos: proposers, acceptors (who also learn) and client values.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Paxos {
+    /// Nodes that propose.
     pub proposers: Vec<NodeId>,
+    /// Nodes that accept; every node learns.
     pub acceptors: Vec<NodeId>,
+    /// Values handed to proposers, and when.
     pub values: Vec<ClientValue>,
     /// How long a proposer waits for a phase to complete before retrying.
     pub round_timeout: SimDuration,
     /// Random pause before each retry, uniform in [min, max].
     pub backoff_min: SimDuration,
+    /// The longest pause before a retry.
     pub backoff_max: SimDuration,
+    /// Which variant.
     pub variant: PaxosVariant,
 }
 
+/// What Paxos nodes send each other.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type")]
 pub enum PaxosMessage {
+    /// Phase 1a: proposer asks acceptors to promise `ballot`.
     Prepare {
+        /// The ballot.
         ballot: Ballot,
     },
+    /// Phase 1b: acceptor promises `ballot`, with what it has accepted.
     Promise {
+        /// The ballot.
         ballot: Ballot,
+        /// The highest-ballot proposal the acceptor has accepted, if any.
         accepted: Option<Proposal>,
     },
+    /// Acceptor refuses `ballot`: it has promised a higher one.
     Nack {
+        /// The ballot.
         ballot: Ballot,
+        /// The higher ballot the acceptor has promised.
         promised: Ballot,
     },
+    /// Phase 2a: proposer asks acceptors to accept `value` under `ballot`.
     Accept {
+        /// The ballot.
         ballot: Ballot,
+        /// The value.
         value: Value,
     },
+    /// Phase 2b: acceptor accepted `value` under `ballot` (sent to every learner).
     Accepted {
+        /// The ballot.
         ballot: Ballot,
+        /// The value.
         value: Value,
     },
 }
 
+/// Paxos timers.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum PaxosTimer {
     /// Client value number `i` of the scenario arrives.
@@ -135,13 +165,15 @@ pub enum PaxosTimer {
 /// What survives a crash.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct PaxosDurable {
-    // Acceptor.
+    /// Acceptor: the highest ballot promised.
     pub promised: Option<Ballot>,
+    /// Acceptor: the highest-ballot proposal accepted, if any.
     pub accepted: Option<Proposal>,
-    // Proposer.
+    /// Proposer: the last round used (so a restart never reuses a ballot).
     pub round: Round,
+    /// Proposer: the client value it was handed, if any.
     pub value: Option<Value>,
-    // Learner.
+    /// Learner: the decision learned, if any.
     pub learned: Option<Proposal>,
 }
 
@@ -150,17 +182,41 @@ pub struct PaxosDurable {
 #[serde(tag = "what", rename_all = "snake_case")]
 pub enum PaxosObservation {
     /// A proposer received a client value.
-    ClientValue { value: Value },
+    ClientValue {
+        /// The value.
+        value: Value,
+    },
     /// A proposer started phase 1.
-    Prepare { ballot: Ballot },
+    Prepare {
+        /// The ballot.
+        ballot: Ballot,
+    },
     /// An acceptor promised a ballot.
-    Promise { ballot: Ballot },
+    Promise {
+        /// The ballot.
+        ballot: Ballot,
+    },
     /// A proposer started phase 2 with this value.
-    Propose { ballot: Ballot, value: Value },
+    Propose {
+        /// The ballot.
+        ballot: Ballot,
+        /// The value.
+        value: Value,
+    },
     /// An acceptor accepted a proposal.
-    Accept { ballot: Ballot, value: Value },
+    Accept {
+        /// The ballot.
+        ballot: Ballot,
+        /// The value.
+        value: Value,
+    },
     /// A learner learned the decision.
-    Learn { ballot: Ballot, value: Value },
+    Learn {
+        /// The ballot.
+        ballot: Ballot,
+        /// The value.
+        value: Value,
+    },
 }
 
 #[derive(Debug)]
@@ -175,6 +231,7 @@ enum Phase {
     },
 }
 
+/// A Paxos node's volatile state (proposer, acceptor and learner at once).
 #[derive(Debug)]
 pub struct PaxosState {
     durable: PaxosDurable,
@@ -192,6 +249,7 @@ pub struct PaxosState {
 }
 
 impl PaxosState {
+    /// What this node has learned, if anything.
     pub fn learned(&self) -> Option<&Proposal> {
         self.durable.learned.as_ref()
     }
