@@ -79,9 +79,13 @@ impl Strip {
 /// A bar in a row, with a label written inside it when it fits.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StripBar {
+    /// Where the bar starts.
     pub start: SimTime,
+    /// Where the bar ends.
     pub end: SimTime,
+    /// Its colour.
     pub color: SeriesColor,
+    /// Text drawn in the bar (empty: none).
     pub label: String,
 }
 

@@ -75,10 +75,14 @@ pub struct QueueBlock {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateBlock {
+    /// The time between two messages.
     pub every: HumanDuration,
+    /// Messages per producer.
     pub count: u32,
+    /// Keys taken in turn: `0..keys` (default 4).
     #[serde(default = "keys_default")]
     pub keys: u64,
+    /// When the first is published (default 0).
     #[serde(default)]
     pub start: Option<HumanDuration>,
 }
@@ -87,9 +91,11 @@ pub struct RateBlock {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduledPublish {
+    /// The producer's node.
     pub producer: u32,
     /// On the producer's clock.
     pub at: HumanDuration,
+    /// The message's key.
     pub key: u64,
 }
 
@@ -98,9 +104,12 @@ pub struct ScheduledPublish {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobBlock {
+    /// The producer's node (default: the first producer).
     #[serde(default)]
     pub producer: Option<u32>,
+    /// When it is published, on the producer's clock.
     pub at: HumanDuration,
+    /// How many tasks the job has.
     pub tasks: u32,
 }
 

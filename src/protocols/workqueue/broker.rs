@@ -18,7 +18,9 @@ pub const FLUSH_EVERY: SimDuration = SimDuration::from_millis(200);
 /// One message in the log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
+    /// The entry's place in the broker's log.
     pub offset: u64,
+    /// The message.
     #[serde(flatten)]
     pub item: Item,
 }
@@ -31,6 +33,7 @@ pub struct BrokerLog {
     pub incarnation: u64,
     /// The entries not yet consumed, in offset order.
     pub entries: Vec<Entry>,
+    /// The offset the next append gets.
     pub offset_next: u64,
     /// The publishes accepted, for deduplication.
     pub accepted: IdSet,
@@ -43,6 +46,7 @@ struct Lease {
     delivery: u64,
 }
 
+/// The broker's state: its log, the leases out, the workers waiting.
 #[derive(Debug)]
 pub struct BrokerState {
     log: BrokerLog,

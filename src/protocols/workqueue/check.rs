@@ -199,6 +199,7 @@ pub fn delivery_name(delivery: u64) -> String {
 /// Why double work happened, in the order the metrics list them.
 const DOUBLE_WORK_CAUSES: [&str; 4] = ["timeout", "suspicion", "redelivery", "duplicate_publish"];
 
+/// The work queue's judge: follows every message's life from the observations and persists, and judges the checks at the end.
 pub struct QueueJudge {
     broker: NodeId,
     sink: NodeId,
@@ -237,6 +238,7 @@ pub struct QueueJudge {
 }
 
 impl QueueJudge {
+    /// A judge for `checks`.
     pub fn new(protocol: &WorkQueue, checks: &[QueueCheck], setup: &RunSetup<'_>) -> Self {
         QueueJudge {
             broker: protocol.broker,
@@ -266,18 +268,23 @@ impl QueueJudge {
         }
     }
 
+    /// Every message seen, in order of first sight.
     pub fn messages(&self) -> &[MessageLife] {
         &self.messages
     }
+    /// Every log entry, in append order.
     pub fn entries(&self) -> &[EntryLife] {
         &self.entries
     }
+    /// Every worker's holds, in order of start.
     pub fn holds(&self) -> &[Hold] {
         &self.holds
     }
+    /// The broker's suspicions of workers.
     pub fn suspicions(&self) -> &[SuspicionSpan] {
         &self.suspicions
     }
+    /// The broker's delivery `delivery`, if it made it.
     pub fn delivery(&self, delivery: u64) -> Option<&DeliveryLife> {
         self.deliveries.get(&delivery)
     }

@@ -78,10 +78,13 @@ pub type Seq = u64;
 /// What a node does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
+    /// The broker.
     Broker,
+    /// The sink.
     Sink,
     /// The producer's index in `producers` (its plan).
     Producer(usize),
+    /// A worker.
     Worker,
     /// Listed in no role: it runs nothing.
     Idle,
@@ -122,7 +125,9 @@ pub enum Reassign {
 /// A message's id: its producer and that producer's number for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct MessageId {
+    /// The producer's node: with `seq`, the message's id.
     pub producer: NodeId,
+    /// The producer's number for the message.
     pub seq: Seq,
 }
 
@@ -136,14 +141,20 @@ impl fmt::Display for MessageId {
 /// a task, its job and number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Item {
+    /// The producer's node: with `seq`, the message's id.
     pub producer: NodeId,
+    /// The producer's number for the message.
     pub seq: Seq,
+    /// The message's key (none for a job's task).
     pub key: Option<u64>,
+    /// The job a task belongs to (none for a keyed message).
     pub job: Option<u32>,
+    /// The task's number within its job.
     pub task: Option<u32>,
 }
 
 impl Item {
+    /// The message's id.
     pub fn id(&self) -> MessageId {
         MessageId {
             producer: self.producer,
@@ -155,17 +166,24 @@ impl Item {
 /// One thing a producer's plan publishes, at a time on its clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PlanItem {
+    /// When it is due, on the producer's clock.
     pub at: LocalTime,
+    /// The message's key (none for a job's task).
     pub key: Option<u64>,
+    /// The job a task belongs to (none for a keyed message).
     pub job: Option<u32>,
+    /// The task's number within its job.
     pub task: Option<u32>,
 }
 
 /// A job: `tasks` tasks published at once by `producer`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JobSpec {
+    /// The producer's node.
     pub producer: NodeId,
+    /// When it is published, on the producer's clock.
     pub at: SimDuration,
+    /// How many tasks the job has.
     pub tasks: u32,
 }
 
@@ -186,16 +204,23 @@ pub enum Reason {
 /// The work queue, configured.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkQueue {
+    /// The broker's node.
     pub broker: NodeId,
+    /// The sink's node.
     pub sink: NodeId,
+    /// The producers' nodes, by producer index.
     pub producers: Vec<NodeId>,
+    /// The workers' nodes, in node order.
     pub workers: Vec<NodeId>,
+    /// The correct protocol or a planted bug.
     pub mode: Mode,
     /// The sink applies each message id at most once.
     pub idempotent: bool,
     /// The broker appends a (producer, seq) at most once.
     pub dedupe: bool,
+    /// How keys order deliveries.
     pub key_order: KeyOrdering,
+    /// When the broker hands a worker's entries to another.
     pub reassign: Reassign,
     /// A lease's length on the broker's clock.
     pub visibility: SimDuration,
@@ -203,7 +228,9 @@ pub struct WorkQueue {
     pub work: SimDuration,
     /// How long a producer or worker waits before sending again.
     pub retry: SimDuration,
+    /// Workers' heartbeats to the broker (`OnSuspicion`).
     pub heartbeat_interval: SimDuration,
+    /// Silence after which the broker suspects a worker.
     pub heartbeat_timeout: SimDuration,
     /// Per node.
     pub roles: Arc<Vec<Role>>,
@@ -214,6 +241,7 @@ pub struct WorkQueue {
 }
 
 impl WorkQueue {
+    /// What `node` does.
     pub fn role(&self, node: NodeId) -> Role {
         self.roles[node as usize]
     }
@@ -227,50 +255,76 @@ impl WorkQueue {
     }
 }
 
+/// What the work queue's nodes send each other.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type")]
 pub enum QueueMessage {
     /// Producer to broker (resent until acknowledged).
     Publish {
+        /// The message.
         #[serde(flatten)]
         item: Item,
     },
     /// Broker to producer: the publish is in the log.
-    PublishAck { seq: Seq },
+    PublishAck {
+        /// The producer's number for the message.
+        seq: Seq,
+    },
     /// Worker to broker: it is idle.
     Poll,
     /// Broker to worker: an entry under lease `delivery`.
     Deliver {
+        /// The message.
         #[serde(flatten)]
         item: Item,
+        /// The entry's place in the broker's log.
         offset: u64,
+        /// The lease's id: the broker's incarnation in the high 32 bits, its count of deliveries in the low.
         delivery: u64,
     },
     /// Worker to sink: apply the message's effect.
     Apply {
+        /// The message.
         #[serde(flatten)]
         item: Item,
+        /// The lease's id: the broker's incarnation in the high 32 bits, its count of deliveries in the low.
         delivery: u64,
     },
     /// Sink to worker: applied (or already applied before).
     Applied {
+        /// The producer's node: with `seq`, the message's id.
         producer: NodeId,
+        /// The producer's number for the message.
         seq: Seq,
+        /// The lease's id: the broker's incarnation in the high 32 bits, its count of deliveries in the low.
         delivery: u64,
     },
     /// Worker to broker: done with the entry.
     Ack {
+        /// The producer's node: with `seq`, the message's id.
         producer: NodeId,
+        /// The producer's number for the message.
         seq: Seq,
+        /// The entry's place in the broker's log.
         offset: u64,
+        /// The lease's id: the broker's incarnation in the high 32 bits, its count of deliveries in the low.
         delivery: u64,
     },
     /// Broker to worker: the acknowledgement arrived.
-    AckOk { delivery: u64 },
+    AckOk {
+        /// The lease's id: the broker's incarnation in the high 32 bits, its count of deliveries in the low.
+        delivery: u64,
+    },
     /// Worker to broker, for the detector.
-    Beat { incarnation: u64, beat: u64 },
+    Beat {
+        /// How many times the worker has started (persisted).
+        incarnation: u64,
+        /// The worker's heartbeat count in this incarnation.
+        beat: u64,
+    },
 }
 
+/// The work queue's timers.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum QueueTimer {
     /// Producer: publish what the plan has due.
@@ -284,7 +338,12 @@ pub enum QueueTimer {
     /// Worker: send a heartbeat.
     Beat,
     /// Broker: the lease `delivery` on entry `offset` may have run out.
-    Visibility { offset: u64, delivery: u64 },
+    Visibility {
+        /// The entry's place in the broker's log.
+        offset: u64,
+        /// The lease's id: the broker's incarnation in the high 32 bits, its count of deliveries in the low.
+        delivery: u64,
+    },
     /// Broker: the detector's tick.
     Tick,
     /// Broker (`BrokerForgets`): write the log.
@@ -293,98 +352,154 @@ pub enum QueueTimer {
     Recovered,
 }
 
+/// What the work queue's nodes report to the trace and the judge.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "what", rename_all = "snake_case")]
 pub enum QueueObservation {
     /// Producer: a new message published (its first send).
     Publish {
+        /// The producer's number for the message.
         seq: Seq,
+        /// The message's key (none for a job's task).
         key: Option<u64>,
+        /// The job a task belongs to (none for a keyed message).
         job: Option<u32>,
+        /// The task's number within its job.
         task: Option<u32>,
     },
     /// Broker: a publish appended to the log at `offset`.
     Appended {
+        /// The message.
         #[serde(flatten)]
         item: Item,
+        /// The entry's place in the broker's log.
         offset: u64,
     },
     /// Broker: a publish acknowledged to its producer (`duplicate`: already
     /// accepted, not appended again).
     PublishAcked {
+        /// The producer's node: with `seq`, the message's id.
         producer: NodeId,
+        /// The producer's number for the message.
         seq: Seq,
+        /// Already accepted: acknowledged without appending again.
         duplicate: bool,
     },
     /// Broker: an entry handed to a worker, leased until `expires` on the
     /// broker's clock.
     Delivered {
+        /// The producer's node: with `seq`, the message's id.
         producer: NodeId,
+        /// The producer's number for the message.
         seq: Seq,
+        /// The entry's place in the broker's log.
         offset: u64,
+        /// The worker it went to.
         worker: NodeId,
+        /// The lease's id: the broker's incarnation in the high 32 bits, its count of deliveries in the low.
         delivery: u64,
+        /// Why the broker handed the entry out (or took it back).
         reason: Reason,
+        /// The lease's end on the broker's clock.
         expires: LocalTime,
     },
     /// Broker: a lease ended without an acknowledgement; the entry is
     /// visible again.
     Returned {
+        /// The producer's node: with `seq`, the message's id.
         producer: NodeId,
+        /// The producer's number for the message.
         seq: Seq,
+        /// The entry's place in the broker's log.
         offset: u64,
+        /// The worker that held it.
         worker: NodeId,
+        /// The lease's id: the broker's incarnation in the high 32 bits, its count of deliveries in the low.
         delivery: u64,
+        /// Why the broker handed the entry out (or took it back).
         reason: Reason,
     },
     /// Broker: an acknowledgement removed the entry from the log.
     Consumed {
+        /// The producer's node: with `seq`, the message's id.
         producer: NodeId,
+        /// The producer's number for the message.
         seq: Seq,
+        /// The entry's place in the broker's log.
         offset: u64,
+        /// The worker that acknowledged it.
         worker: NodeId,
+        /// The lease's id: the broker's incarnation in the high 32 bits, its count of deliveries in the low.
         delivery: u64,
     },
     /// Broker: restarted with `entries` in its log, held until `until` on
     /// its clock.
-    Recovered { entries: u64, until: LocalTime },
+    Recovered {
+        /// Entries in the log at the restart.
+        entries: u64,
+        /// The hold's end on the broker's clock.
+        until: LocalTime,
+    },
     /// Broker: the detector suspects worker `peer`.
-    Suspect { peer: NodeId },
+    Suspect {
+        /// The worker.
+        peer: NodeId,
+    },
     /// Broker: the detector trusts worker `peer` again.
-    Trust { peer: NodeId },
+    Trust {
+        /// The worker.
+        peer: NodeId,
+    },
     /// Worker: took a delivery.
     Received {
+        /// The producer's node: with `seq`, the message's id.
         producer: NodeId,
+        /// The producer's number for the message.
         seq: Seq,
+        /// The lease's id: the broker's incarnation in the high 32 bits, its count of deliveries in the low.
         delivery: u64,
     },
     /// Worker: finished working on it (an execution).
     Processed {
+        /// The producer's node: with `seq`, the message's id.
         producer: NodeId,
+        /// The producer's number for the message.
         seq: Seq,
+        /// The lease's id: the broker's incarnation in the high 32 bits, its count of deliveries in the low.
         delivery: u64,
     },
     /// Worker: sent the acknowledgement.
     Acked {
+        /// The producer's node: with `seq`, the message's id.
         producer: NodeId,
+        /// The producer's number for the message.
         seq: Seq,
+        /// The lease's id: the broker's incarnation in the high 32 bits, its count of deliveries in the low.
         delivery: u64,
     },
     /// Worker: no longer holds it (`done`, or `abandoned` once its lease is
     /// over on the worker's clock).
     Finished {
+        /// The producer's node: with `seq`, the message's id.
         producer: NodeId,
+        /// The producer's number for the message.
         seq: Seq,
+        /// The lease's id: the broker's incarnation in the high 32 bits, its count of deliveries in the low.
         delivery: u64,
+        /// How the hold ended.
         outcome: Outcome,
     },
     /// Sink: an apply arrived; `applied` is false when an idempotent sink
     /// had applied this id already.
     Effect {
+        /// The message.
         #[serde(flatten)]
         item: Item,
+        /// The worker that sent the apply.
         worker: NodeId,
+        /// The lease's id: the broker's incarnation in the high 32 bits, its count of deliveries in the low.
         delivery: u64,
+        /// False when an idempotent sink had applied this id already and refused it.
         applied: bool,
     },
 }
@@ -393,7 +508,9 @@ pub enum QueueObservation {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
+    /// It finished: applied and acknowledged.
     Done,
+    /// Its lease was over on the worker's clock before the sink or the broker answered.
     Abandoned,
 }
 
@@ -404,18 +521,28 @@ pub enum QueueDurable {
     /// Nothing saved yet.
     #[default]
     Nothing,
+    /// The broker's log.
     Broker(BrokerLog),
+    /// The sink's store.
     Sink(SinkStore),
+    /// A producer's outbox.
     Producer(Outbox),
+    /// A worker's incarnation.
     Worker(Incarnation),
 }
 
+/// A node's state, by role.
 #[derive(Debug)]
 pub enum QueueState {
+    /// The broker's.
     Broker(BrokerState),
+    /// The sink's.
     Sink(SinkState),
+    /// A producer's.
     Producer(ProducerState),
+    /// A worker's.
     Worker(WorkerState),
+    /// A node without a role.
     Idle,
 }
 

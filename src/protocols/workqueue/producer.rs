@@ -22,6 +22,7 @@ pub struct Outbox {
     pub pending: Vec<Item>,
 }
 
+/// A producer's state: its outbox and place in its plan.
 #[derive(Debug)]
 pub struct ProducerState {
     index: usize,

@@ -25,6 +25,7 @@ pub struct SinkStore {
     pub applied: IdSet,
 }
 
+/// The sink's state: its store.
 #[derive(Debug)]
 pub struct SinkState {
     store: SinkStore,

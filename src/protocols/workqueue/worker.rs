@@ -34,6 +34,7 @@ struct Held {
     received: LocalTime,
 }
 
+/// A worker's state: what it holds and how far it is with it.
 #[derive(Debug)]
 pub struct WorkerState {
     incarnation: u64,
