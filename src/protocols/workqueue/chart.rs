@@ -17,7 +17,7 @@
 //! The timeline gets lane names and the broker's suspicions of workers.
 
 use super::check::{Hold, MessageLife, QueueJudge};
-use super::{MessageId, Reason, Role, WorkQueue};
+use super::{MessageId, Role, WorkQueue};
 use crate::harness::RunSetup;
 use crate::node::NodeId;
 use crate::plot::{
@@ -26,7 +26,7 @@ use crate::plot::{
 };
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::NodeStatus;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Lifecycle rows drawn at most; the rest are sampled.
 const MESSAGE_ROWS_MAX: usize = 60;
@@ -162,6 +162,35 @@ fn depth_row(judge: &QueueJudge) -> Strip {
     }
 }
 
+/// One row per job: from its publish until its last task's effect (green),
+/// or red to the end of the run if it never got done.
+fn job_rows(judge: &QueueJudge, end: SimTime) -> Vec<Strip> {
+    (0..judge.job_count())
+        .filter_map(|job| {
+            let (published, done) = judge.job_times(job)?;
+            let (stop, color, what) = match done {
+                Some(done) => (
+                    done,
+                    SeriesColor::Good,
+                    format!("done in {:.2}s", done.since(published).as_secs_f64()),
+                ),
+                None => (end, SeriesColor::Bad, "not done".to_string()),
+            };
+            Some(Strip {
+                label: format!("job {job} ({} tasks)", judge.job_tasks(job)),
+                flagged: done.is_none(),
+                bars: vec![StripBar {
+                    start: published,
+                    end: stop,
+                    color,
+                    label: what,
+                }],
+                ..Strip::default()
+            })
+        })
+        .collect()
+}
+
 /// When `node` was down, from the timeline's status spans.
 fn down_spans(timeline: &TimelineData, node: NodeId) -> Vec<(SimTime, SimTime, NodeStatus)> {
     let crashed = timeline
@@ -202,7 +231,10 @@ fn nodes_panel(
             }
             strip
         });
-    let rows = std::iter::once(depth_row(judge)).chain(nodes).collect();
+    let rows = std::iter::once(depth_row(judge))
+        .chain(job_rows(judge, timeline.end))
+        .chain(nodes)
+        .collect();
     StripsPanel {
         caption: "Queue depth, and who held what".to_string(),
         end,
@@ -304,7 +336,7 @@ fn worker_row(
 fn hold_bar(judge: &QueueJudge, hold: &Hold, end: SimTime, troubled: &BTreeSet<u64>) -> StripBar {
     let redelivered = judge
         .delivery(hold.delivery)
-        .is_some_and(|delivery| delivery.reason != Reason::First);
+        .is_some_and(|delivery| delivery.again);
     let color = if troubled.contains(&hold.delivery) {
         SeriesColor::Bad
     } else if redelivered {
@@ -322,12 +354,12 @@ fn hold_bar(judge: &QueueJudge, hold: &Hold, end: SimTime, troubled: &BTreeSet<u
 
 fn messages_panel(judge: &QueueJudge, timeline: &TimelineData, view_end: SimTime) -> StripsPanel {
     let end = timeline.end;
-    let lost: BTreeSet<MessageId> = judge.lost(end).into_iter().map(|(id, _)| id).collect();
+    let lost: BTreeMap<MessageId, SimTime> = judge.lost(end).into_iter().collect();
     let shown = chosen_messages(judge, &lost);
     let total = judge.messages().len();
     let rows = shown
         .iter()
-        .map(|life| lifecycle(judge, life, lost.contains(&life.id), end))
+        .map(|life| lifecycle(judge, life, lost.get(&life.id).copied(), end))
         .collect();
     let note = if shown.len() < total {
         format!("Showing {} of {total} messages: every lost, doubly applied or redelivered one first, then an even sample of the rest, in log order.", shown.len())
@@ -352,17 +384,22 @@ fn messages_panel(judge: &QueueJudge, timeline: &TimelineData, view_end: SimTime
 }
 
 /// Whether a message's life is worth a row before the others.
-fn interesting(judge: &QueueJudge, life: &MessageLife, lost: &BTreeSet<MessageId>) -> bool {
-    lost.contains(&life.id) || life.effects.len() > 1 || redeliveries(judge, life) > 0
-}
-
-fn redeliveries(judge: &QueueJudge, life: &MessageLife) -> usize {
-    judge.returns_of(life.id).count()
+fn interesting(
+    judge: &QueueJudge,
+    life: &MessageLife,
+    lost: &BTreeMap<MessageId, SimTime>,
+) -> bool {
+    lost.contains_key(&life.id)
+        || life.effects.len() > 1
+        || judge.redeliveries_of(life.id).next().is_some()
 }
 
 /// Every interesting message (up to the cap), then an even sample of the
 /// rest, in log order.
-fn chosen_messages<'a>(judge: &'a QueueJudge, lost: &BTreeSet<MessageId>) -> Vec<&'a MessageLife> {
+fn chosen_messages<'a>(
+    judge: &'a QueueJudge,
+    lost: &BTreeMap<MessageId, SimTime>,
+) -> Vec<&'a MessageLife> {
     let mut lives: Vec<&MessageLife> = judge.messages().iter().collect();
     lives.sort_by_key(|life| (life.position.is_none(), life.position, life.published));
     if lives.len() <= MESSAGE_ROWS_MAX {
@@ -382,7 +419,7 @@ fn chosen_messages<'a>(judge: &'a QueueJudge, lost: &BTreeSet<MessageId>) -> Vec
     shown
 }
 
-fn lifecycle(judge: &QueueJudge, life: &MessageLife, lost: bool, end: SimTime) -> Strip {
+fn lifecycle(judge: &QueueJudge, life: &MessageLife, lost: Option<SimTime>, end: SimTime) -> Strip {
     let start = life.published.or(life.publish_acked).unwrap_or(end);
     let delivered = life.first_delivered.unwrap_or(end);
     let applied = life.effects.first().map(|step| step.time);
@@ -393,17 +430,22 @@ fn lifecycle(judge: &QueueJudge, life: &MessageLife, lost: bool, end: SimTime) -
         color,
         label: String::new(),
     };
-    let mut bars = vec![bar(start, delivered, SeriesColor::Muted)];
-    if lost {
-        bars.push(bar(delivered.min(end), end, SeriesColor::Bad));
+    let mut bars = Vec::new();
+    if let Some(lost) = lost {
+        // Waiting and out with a worker until the loss, then red.
+        bars.push(bar(start, delivered.min(lost), SeriesColor::Muted));
+        bars.push(bar(delivered.min(lost), lost, SeriesColor::Plain));
+        bars.push(bar(lost, end, SeriesColor::Bad));
     } else if let Some(applied) = applied {
+        bars.push(bar(start, delivered, SeriesColor::Muted));
         bars.push(bar(delivered, applied, SeriesColor::Plain));
         bars.push(bar(applied, consumed.unwrap_or(end), SeriesColor::Good));
     } else {
+        bars.push(bar(start, delivered, SeriesColor::Muted));
         bars.push(bar(delivered, end, SeriesColor::Plain));
     }
     let mut ticks: Vec<(SimTime, SeriesColor)> = judge
-        .returns_of(life.id)
+        .redeliveries_of(life.id)
         .map(|time| (time, SeriesColor::Warning))
         .collect();
     ticks.extend(
@@ -419,7 +461,7 @@ fn lifecycle(judge: &QueueJudge, life: &MessageLife, lost: bool, end: SimTime) -
     };
     Strip {
         label: format!("{} {what}", life.id),
-        flagged: lost || life.effects.len() > 1,
+        flagged: lost.is_some() || life.effects.len() > 1,
         bars,
         ticks,
         ..Strip::default()

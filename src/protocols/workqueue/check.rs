@@ -156,6 +156,10 @@ pub struct DeliveryLife {
     pub reason: Reason,
     /// The message's first log entry or a second one (appended twice).
     pub first_entry: bool,
+    /// The message had been delivered before: a redelivery. (A broker
+    /// restart hands out every entry in its log with reason `recovery`,
+    /// delivered before the crash or not.)
+    pub again: bool,
 }
 
 /// A worker holding a delivery, from `received` until it finished, crashed
@@ -287,6 +291,22 @@ impl QueueJudge {
     /// The broker's delivery `delivery`, if it made it.
     pub fn delivery(&self, delivery: u64) -> Option<&DeliveryLife> {
         self.deliveries.get(&delivery)
+    }
+    /// When the broker handed message `id` out again (after a timeout, a
+    /// suspicion or its own restart).
+    pub fn redeliveries_of(&self, id: MessageId) -> impl Iterator<Item = SimTime> + '_ {
+        self.deliveries
+            .values()
+            .filter(move |delivery| delivery.id == id && delivery.again)
+            .map(|delivery| delivery.time)
+    }
+    /// How many jobs the scenario has.
+    pub fn job_count(&self) -> usize {
+        self.job_tasks.len()
+    }
+    /// How many tasks job `job` has.
+    pub fn job_tasks(&self, job: usize) -> u32 {
+        self.job_tasks[job]
     }
     /// When the broker took message `id` back from a worker.
     pub fn returns_of(&self, id: MessageId) -> impl Iterator<Item = SimTime> + '_ {
@@ -455,12 +475,13 @@ impl QueueJudge {
     ) {
         let at = self.life_of(producer, seq);
         let life = &mut self.messages[at];
+        let again = life.first_delivered.is_some();
         life.first_delivered.get_or_insert(now);
         let first_entry = self
             .live
             .get(&offset)
             .is_none_or(|&entry| life.entries.first() == Some(&entry));
-        if reason != Reason::First {
+        if again {
             self.redeliveries += 1;
         }
         self.deliveries.insert(
@@ -471,6 +492,7 @@ impl QueueJudge {
                 time: now,
                 reason,
                 first_entry,
+                again,
             },
         );
     }
