@@ -244,7 +244,7 @@ fn nodes_panel(
             (SeriesColor::Plain, "held: first delivery".to_string()),
             (SeriesColor::Warning, "held: redelivery (tick: lease given back)".to_string()),
             (SeriesColor::Good, "effect applied".to_string()),
-            (SeriesColor::Bad, "applied twice, or lost".to_string()),
+            (SeriesColor::Bad, "applied twice or out of key order, or lost".to_string()),
             (SeriesColor::Muted, "publish; broker's hold after a restart".to_string()),
         ],
         note: "Queue depth: entries in the broker's log not yet acknowledged. Black and orange lines under a row: the node was crashed or paused. Bars are labelled with the message id (producer.seq).".to_string(),
@@ -257,6 +257,7 @@ fn nodes_panel(
 fn troubled_deliveries(judge: &QueueJudge, end: SimTime) -> BTreeSet<u64> {
     let lost: BTreeSet<MessageId> = judge.lost(end).into_iter().map(|(id, _)| id).collect();
     let mut troubled = BTreeSet::new();
+    troubled.extend(judge.out_of_order.iter().map(|(_, step)| step.delivery));
     for life in judge.messages() {
         troubled.extend(life.effects.iter().skip(1).map(|step| step.delivery));
         if lost.contains(&life.id) {
@@ -297,7 +298,11 @@ fn sink_row(strip: &mut Strip, judge: &QueueJudge) {
         }
         strip.flagged |= life.effects.len() > 1;
     }
-    // Duplicates last, so they are drawn on top.
+    for (_, step) in &judge.out_of_order {
+        strip.ticks.push((step.time, SeriesColor::Bad));
+        strip.flagged = true;
+    }
+    // Duplicates and reorderings last, so they are drawn on top.
     strip
         .ticks
         .sort_by_key(|&(time, color)| (color == SeriesColor::Bad, time));
@@ -376,7 +381,7 @@ fn messages_panel(judge: &QueueJudge, timeline: &TimelineData, view_end: SimTime
             (SeriesColor::Plain, "out with a worker".to_string()),
             (SeriesColor::Good, "applied, until acknowledged".to_string()),
             (SeriesColor::Warning, "redelivered".to_string()),
-            (SeriesColor::Bad, "lost, or applied twice".to_string()),
+            (SeriesColor::Bad, "lost, applied twice or out of key order".to_string()),
         ],
         note,
         marker: None,
@@ -391,6 +396,7 @@ fn interesting(
 ) -> bool {
     lost.contains_key(&life.id)
         || life.effects.len() > 1
+        || judge.out_of_order.iter().any(|(id, _)| *id == life.id)
         || judge.redeliveries_of(life.id).next().is_some()
 }
 
@@ -454,6 +460,13 @@ fn lifecycle(judge: &QueueJudge, life: &MessageLife, lost: Option<SimTime>, end:
             .skip(1)
             .map(|step| (step.time, SeriesColor::Bad)),
     );
+    let reordered: Vec<SimTime> = judge
+        .out_of_order
+        .iter()
+        .filter(|(id, _)| *id == life.id)
+        .map(|(_, step)| step.time)
+        .collect();
+    ticks.extend(reordered.iter().map(|&time| (time, SeriesColor::Bad)));
     let what = match (life.key, life.job) {
         (Some(key), _) => format!("k{key}"),
         (None, Some(job)) => format!("job {job}"),
@@ -461,7 +474,7 @@ fn lifecycle(judge: &QueueJudge, life: &MessageLife, lost: Option<SimTime>, end:
     };
     Strip {
         label: format!("{} {what}", life.id),
-        flagged: lost.is_some() || life.effects.len() > 1,
+        flagged: lost.is_some() || life.effects.len() > 1 || !reordered.is_empty(),
         bars,
         ticks,
         ..Strip::default()

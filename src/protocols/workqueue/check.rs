@@ -237,6 +237,9 @@ pub struct QueueJudge {
     crashes_holding: Vec<(SimTime, NodeId)>,
     exactly_once: Vec<Violation>,
     key_order: Vec<Violation>,
+    /// Each effect applied out of its key's order: which message, and the
+    /// effect (for the chart).
+    pub out_of_order: Vec<(MessageId, Action)>,
     /// Per key: the latest-appended message applied so far.
     key_latest: BTreeMap<u64, usize>,
 }
@@ -268,6 +271,7 @@ impl QueueJudge {
             crashes_holding: Vec::new(),
             exactly_once: Vec::new(),
             key_order: Vec::new(),
+            out_of_order: Vec::new(),
             key_latest: BTreeMap::new(),
         }
     }
@@ -633,6 +637,7 @@ impl QueueJudge {
             Some(newer) if self.messages[newer].position > Some(position) => {
                 let (mine, theirs) = (&self.messages[at], &self.messages[newer]);
                 let theirs_applied = theirs.effects.first().map_or(now, |step| step.time);
+                self.out_of_order.push((mine.id, applied));
                 self.key_order.push(Violation {
                     time: now,
                     nodes: vec![self.sink, applied.worker],
