@@ -1,5 +1,5 @@
 //! Checks for the work queue, from the protocol's observations and the
-//! broker's persisted log. The definitions, which `docs/queue.md` repeats:
+//! broker's persisted log. The definitions, which docs/protocols.md repeats:
 //!
 //! - A publish is **acknowledged** at the broker's first `publish_acked` for
 //!   its id. A message's **effect** is applied at the sink's `effect` lines
