@@ -487,6 +487,13 @@ fn a_run_writes_its_whole_folder_and_no_temporary_files() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0));
     assert!(!run.join("trace.jsonl").exists());
+    // What it says it wrote is what it wrote.
+    let said = String::from_utf8(output.stdout.clone()).unwrap();
+    let wrote = said.lines().find(|l| l.starts_with("wrote ")).unwrap();
+    assert!(
+        wrote.ends_with("(report.html, scenario.ron, summary.json, 2 chart files)"),
+        "{wrote}"
+    );
     // The report still has its diagram, drawn from the trace's temporary
     // file, which is then removed.
     assert!(!run.join("trace.jsonl.tmp").exists());
