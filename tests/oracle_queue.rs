@@ -381,10 +381,13 @@ fn oracle_agrees_with_the_checks_in_every_mode() {
     planted_bugs_are_caught(&modes, &tallies);
 }
 
+/// Which configurations a claim is about.
+type Pick = dyn Fn(&Mode) -> bool;
+
 /// Each planted bug shows as a violation of its check somewhere, and the
 /// correct configurations show none: agreement is not vacuous.
 fn planted_bugs_are_caught(modes: &[Mode], tallies: &[Tally]) {
-    let violated = |check: usize, pick: &dyn Fn(&Mode) -> bool| -> usize {
+    let violated = |check: usize, pick: &Pick| -> usize {
         modes
             .iter()
             .zip(tallies)
@@ -392,7 +395,7 @@ fn planted_bugs_are_caught(modes: &[Mode], tallies: &[Tally]) {
             .map(|(_, tally)| tally.violated[check])
             .sum()
     };
-    let planted: [(&str, usize, &dyn Fn(&Mode) -> bool); 6] = [
+    let planted: [(&str, usize, &Pick); 6] = [
         ("AutoAck loses messages", 0, &|m| m.mode == "AutoAck"),
         ("BrokerForgets loses messages", 0, &|m| {
             m.mode == "BrokerForgets"
@@ -411,12 +414,11 @@ fn planted_bugs_are_caught(modes: &[Mode], tallies: &[Tally]) {
     for (what, check, pick) in planted {
         assert!(violated(check, pick) > 0, "never seen: {what}");
     }
-    for check in 0..3 {
+    for (check, name) in CHECKS.iter().enumerate() {
         assert_eq!(
             violated(check, &|m| m.correct()),
             0,
-            "{} violated in a correct configuration",
-            CHECKS[check]
+            "{name} violated in a correct configuration"
         );
     }
 }

@@ -381,7 +381,10 @@ fn messages_panel(judge: &QueueJudge, timeline: &TimelineData, view_end: SimTime
             (SeriesColor::Plain, "out with a worker".to_string()),
             (SeriesColor::Good, "applied, until acknowledged".to_string()),
             (SeriesColor::Warning, "redelivered".to_string()),
-            (SeriesColor::Bad, "lost, applied twice or out of key order".to_string()),
+            (
+                SeriesColor::Bad,
+                "lost, applied twice or out of key order".to_string(),
+            ),
         ],
         note,
         marker: None,
