@@ -22,7 +22,7 @@ pub struct QueueBlock {
     /// The sink's node (default 1).
     #[serde(default = "sink_default")]
     pub sink: u32,
-    /// The producers' nodes (default [2]).
+    /// The producers' nodes (default `[2]`).
     #[serde(default = "producers_default")]
     pub producers: Vec<u32>,
     /// The workers' nodes (default: every node without another role).
