@@ -6,6 +6,7 @@ pub mod hashing;
 pub mod heartbeat;
 pub mod lock;
 pub mod paxos;
+pub mod workqueue;
 
 use crate::scenario::Registry;
 
@@ -17,4 +18,5 @@ pub fn registry() -> Registry {
         .with::<paxos::Paxos>()
         .with::<lock::Lock>()
         .with::<hashing::Hashing>()
+        .with::<workqueue::WorkQueue>()
 }
