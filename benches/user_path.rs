@@ -19,6 +19,9 @@
 //! jobs (what `faultline sweep --jobs 2` does), against the bare loop doing
 //! all those runs' queue events on one thread at their mean pending count.
 //!
+//! First, the user path's peak memory on the 50-node run and on one four
+//! times as long.
+//!
 //! The settings run in rounds, each round in a rotated order; each ratio is
 //! the median of the rounds' ratios, and each time the median of its rounds.
 //! `FAULTLINE_BENCH_ROUNDS=N` changes the number of rounds (default 7).
@@ -243,8 +246,37 @@ fn sweep(rounds: usize) {
     );
 }
 
+/// Peak resident memory since the last reset, in MiB (Linux only).
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// The user path's peak memory for the 50-node run at its length and four
+/// times as long: what a run holds is bounded by its pending events, not
+/// its length.
+fn memory() {
+    let mut scenario = load("benches/heartbeat-50-nodes.ron");
+    for factor in [1, 4] {
+        if factor > 1 {
+            scenario.duration = faultline::sim::SimDuration::from_secs(60 * factor);
+        }
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        let events = user_path(&scenario);
+        println!(
+            "memory: user path, {} s simulated ({events} events): peak RSS {:.1} MiB",
+            60 * factor,
+            peak_rss_mib().unwrap_or(f64::NAN)
+        );
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a name filter is not supported.
+    // First, while the process's peak is still its own.
+    memory();
     let rounds = rounds();
     heartbeat("benches/heartbeat-50-nodes.ron", rounds);
     if std::env::var_os("FAULTLINE_BENCH_1000").is_some() {

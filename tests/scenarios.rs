@@ -210,6 +210,46 @@ const GOLDEN: &[(&str, &str)] = &[
         "scenarios/paxos-proposer-crash.ron",
         "1b27d84f42e6e59f3e324052048872a2",
     ),
+    (
+        "scenarios/queue-bug-auto-ack.ron",
+        "718bce0f951072c255b48ac8ce4ef398",
+    ),
+    (
+        "scenarios/queue-bug-broker-forgets.ron",
+        "c64304a6c44556abf544f218025d9818",
+    ),
+    (
+        "scenarios/queue-bug-no-dedupe.ron",
+        "e264eda63e543f9162c0668f63f48123",
+    ),
+    (
+        "scenarios/queue-job-reassign-suspicion.ron",
+        "80736ffacbb457148d7fa8f840445783",
+    ),
+    (
+        "scenarios/queue-job-reassign-timeout.ron",
+        "4fdb8ba81678e6c1a6fc4c8e0e4a81d1",
+    ),
+    (
+        "scenarios/queue-nemesis.ron",
+        "9c6072e7a0837f0e0bbfbf493946b1a6",
+    ),
+    (
+        "scenarios/queue-parallel-key-order.ron",
+        "e5f82b63f40d181d4b5ba534f49d53f9",
+    ),
+    (
+        "scenarios/queue-pause-idempotent.ron",
+        "7e200c3553290e220ba809451e03a49a",
+    ),
+    (
+        "scenarios/queue-pause-no-idempotence.ron",
+        "151507744bbde1e3bf4fdbbcacd80636",
+    ),
+    (
+        "scenarios/queue-worker-crash.ron",
+        "57d14c845086d89771de5fc4e2c0d01a",
+    ),
 ];
 
 #[test]
@@ -587,6 +627,74 @@ fn two_values_chosen_fail_agreement_even_when_the_learners_agree() {
         "{}",
         agreement.detail
     );
+}
+
+/// Each queue bug scenario, with its one mistake corrected, passes every
+/// check on the same schedule: the violation is the mistake's, not the
+/// schedule's.
+#[test]
+fn each_queue_mistake_corrected_passes_on_the_same_schedule() {
+    let fixes = [
+        (
+            "scenarios/queue-bug-auto-ack.ron",
+            "mode: AutoAck",
+            "mode: AtLeastOnce",
+        ),
+        (
+            "scenarios/queue-bug-broker-forgets.ron",
+            "mode: BrokerForgets",
+            "mode: AtLeastOnce",
+        ),
+        (
+            "scenarios/queue-pause-no-idempotence.ron",
+            "idempotent: false",
+            "idempotent: true",
+        ),
+        (
+            "scenarios/queue-bug-no-dedupe.ron",
+            "dedupe: false",
+            "dedupe: true",
+        ),
+        (
+            "scenarios/queue-parallel-key-order.ron",
+            "key_order: Any",
+            "key_order: Partitioned",
+        ),
+    ];
+    for (file, bug, fix) in fixes {
+        let bugged = run_in_memory(&load(file), None);
+        assert!(
+            bugged.reports.iter().any(|r| r.verdict == Verdict::Fail),
+            "{file} fails as written"
+        );
+        let fixed = run_edited(file, bug, fix);
+        for report in &fixed.reports {
+            assert_eq!(
+                report.verdict,
+                Verdict::Pass,
+                "{file} with {fix}: {report:?}"
+            );
+        }
+    }
+}
+
+/// False suspicions double the work: reassigning on the detector's
+/// suspicion executes the partitioned workers' tasks twice; waiting for
+/// the lease does not.
+#[test]
+fn false_suspicions_double_the_work_and_timeouts_do_not() {
+    let metric = |result: &faultline::run::RunResult, name: &str| result.summary.metrics[name];
+    let suspicion = run_in_memory(&load("scenarios/queue-job-reassign-suspicion.ron"), None);
+    assert!(metric(&suspicion, "false_suspicions") > 0.0);
+    assert!(metric(&suspicion, "double_work_suspicion") > 0.0);
+    assert_eq!(
+        metric(&suspicion, "effects_duplicated"),
+        0.0,
+        "the sink is idempotent"
+    );
+    let timeout = run_in_memory(&load("scenarios/queue-job-reassign-timeout.ron"), None);
+    assert_eq!(metric(&timeout, "double_work"), 0.0);
+    assert!(metric(&timeout, "job_time_max_s") < metric(&suspicion, "job_time_max_s"));
 }
 
 /// ABD is safe only if acknowledged copies survive a crash: the planted

@@ -82,6 +82,7 @@ type Result<DB> = std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBac
 fn fill(color: SeriesColor) -> RGBColor {
     match color {
         SeriesColor::Bad => RGBColor(214, 39, 40),
+        SeriesColor::Muted => RGBColor(175, 175, 175),
         SeriesColor::Warning => RGBColor(255, 127, 14),
         SeriesColor::Plain => RGBColor(31, 119, 180),
         SeriesColor::Good => RGBColor(44, 160, 44),

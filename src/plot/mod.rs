@@ -6,6 +6,7 @@
 
 mod figure;
 mod intervals;
+mod strips;
 mod timeline;
 
 use crate::check::Violation;
@@ -17,6 +18,7 @@ pub use figure::{
     Panel, RingPanel, StepsPanel,
 };
 pub use intervals::{IntervalBar, IntervalsPanel, StackedPanel};
+pub use strips::{Level, Strip, StripBar, StripsPanel};
 pub use timeline::{timeline_png, timeline_svg};
 
 /// A chart: the timeline (with a protocol's marks), or a figure of panels.
@@ -71,6 +73,8 @@ pub enum SeriesColor {
     Plain,
     /// As it should be (green).
     Good,
+    /// In the background, waiting (grey).
+    Muted,
 }
 
 /// A colour in a legend, by meaning; the timeline picks the shade.

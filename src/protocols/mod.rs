@@ -7,6 +7,7 @@ pub mod hashing;
 pub mod heartbeat;
 pub mod lock;
 pub mod paxos;
+pub mod workqueue;
 
 use crate::scenario::Registry;
 
@@ -19,4 +20,5 @@ pub fn registry() -> Registry {
         .with::<lock::Lock>()
         .with::<hashing::Hashing>()
         .with::<cache::Cache>()
+        .with::<workqueue::WorkQueue>()
 }

@@ -89,7 +89,7 @@ pub struct PendingOverflow {
 enum Source {
     Start,
     Fault,
-    Queue,
+    Queued,
 }
 
 /// The next event, taken from its source.
@@ -404,9 +404,9 @@ impl<P: Protocol> Simulation<P> {
         }
         let fault = self.config.faults.get(self.fault_next).map(|f| f.at);
         match (fault, self.queue.peek_time()) {
-            (Some(fault), Some(queued)) if queued < fault => Some((queued, Source::Queue)),
+            (Some(fault), Some(queued)) if queued < fault => Some((queued, Source::Queued)),
             (Some(fault), _) => Some((fault, Source::Fault)),
-            (None, queued) => queued.map(|queued| (queued, Source::Queue)),
+            (None, queued) => queued.map(|queued| (queued, Source::Queued)),
         }
     }
 
@@ -425,7 +425,7 @@ impl<P: Protocol> Simulation<P> {
                     index: self.fault_next - 1,
                 }
             }
-            Source::Queue => Next::Queued(self.queue.pop().expect("a queued event is due").1),
+            Source::Queued => Next::Queued(self.queue.pop().expect("a queued event is due").1),
         }
     }
 
@@ -815,10 +815,10 @@ impl<P: Protocol> Simulation<P> {
     }
 
     fn apply_fault<O: Observer<P> + ?Sized>(&mut self, index: usize, observer: &mut O) {
-        // Borrowed from the schedule, which is put back below, rather than cloned.
-        let faults = std::mem::take(&mut self.config.faults);
-        self.apply_scheduled_fault(index, &faults[index].fault, observer);
-        self.config.faults = faults;
+        // A copy, not the schedule taken out for the while: a node restarting
+        // here may report a deadline, which reads the rest of the schedule.
+        let fault = self.config.faults[index].fault.clone();
+        self.apply_scheduled_fault(index, &fault, observer);
     }
 
     fn apply_scheduled_fault<O: Observer<P> + ?Sized>(
