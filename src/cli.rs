@@ -185,6 +185,7 @@ fn program() -> String {
 /// The binary with the protocols of `registry` (built-in ones or not): every
 /// subcommand, the same exit codes.
 pub fn main_with(registry: Registry) -> ExitCode {
+    crate::report::name_program(&program());
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

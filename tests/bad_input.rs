@@ -489,3 +489,186 @@ fn walk(folder: &std::path::Path) -> Vec<std::path::PathBuf> {
         })
         .collect()
 }
+
+const QUEUE_GOOD: &str = r#"Scenario(
+    name: "queue",
+    seed: 1,
+    duration: "5s",
+    nodes: 5,
+    network: (latency: Constant("5ms")),
+    protocol: Queue(
+        broker: 0,
+        sink: 1,
+        producers: [2],
+        workers: [3, 4],
+        visibility: "500ms",
+        jobs: [(at: "1s", tasks: 4)],
+    ),
+    checks: [NoLoss, Drains("2s")],
+    expect: Pass,
+)"#;
+
+fn queue_error(from: &str, to: &str) -> String {
+    assert!(QUEUE_GOOD.contains(from), "the base contains {from:?}");
+    let source = QUEUE_GOOD.replacen(from, to, 1);
+    match scenario::parse(&source, "bad.ron", &faultline::protocols::registry()) {
+        Ok(_) => panic!("accepted a bad queue scenario: {from:?} -> {to:?}"),
+        Err(error) => error.to_string(),
+    }
+}
+
+#[test]
+fn queue_block_errors_name_their_place() {
+    scenario::parse(QUEUE_GOOD, "good.ron", &faultline::protocols::registry()).unwrap();
+    let cases = [
+        (
+            "workers: [3, 4]",
+            "workers: [0, 4]",
+            "bad.ron:11:",
+            &["protocol.workers[0]", "node 0 is already the broker"][..],
+        ),
+        (
+            "sink: 1",
+            "sink: 0",
+            "bad.ron:9:",
+            &["protocol.sink", "already the broker"],
+        ),
+        (
+            "tasks: 4",
+            "tasks: 0",
+            "bad.ron:13:",
+            &["protocol.jobs[0].tasks", "0 tasks"],
+        ),
+        (
+            "visibility: \"500ms\"",
+            "visibility: \"0ms\"",
+            "bad.ron:12:",
+            &["protocol.visibility", "longer than zero"],
+        ),
+        (
+            "at: \"1s\"",
+            "at: \"6s\"",
+            "bad.ron:13:",
+            &["protocol.jobs[0].at", "end of the run"],
+        ),
+        (
+            "producers: [2]",
+            "producers: []",
+            "bad.ron:10:",
+            &["protocol.producers", "no producers"],
+        ),
+        (
+            "workers: [3, 4]",
+            "workers: [7]",
+            "bad.ron:11:",
+            &["protocol.workers[0]", "node 7 does not exist"],
+        ),
+        (
+            "Drains(\"2s\")",
+            "Drains(\"0s\")",
+            "bad.ron:15:",
+            &["checks[1]", "longer than zero"],
+        ),
+    ];
+    for (from, to, place, words) in cases {
+        let message = queue_error(from, to);
+        assert!(
+            message.starts_with(place),
+            "{message:?} should start with {place:?}"
+        );
+        for word in words {
+            assert!(
+                message.contains(word),
+                "{message:?} should mention {word:?}"
+            );
+        }
+    }
+}
+
+/// A cache scenario with one substitution: the error's text.
+fn cache_error_with(from: &str, to: &str) -> String {
+    let good = r#"Scenario(
+    name: "cache",
+    seed: 1,
+    duration: "5s",
+    nodes: 3,
+    network: (latency: Constant("5ms")),
+    protocol: Cache(mode: Quorum(2, 2), replicas: 3, keys: 4, clients: [0, 1, 2], mix: (read: 0.5, write: 0.3, cas: 0.2)),
+    checks: [Linearizable, Available(min: 0.9)],
+    expect: Pass,
+)"#;
+    let registry = faultline::protocols::registry();
+    scenario::parse(good, "cache.ron", &registry).expect("the base cache scenario is valid");
+    assert!(good.contains(from), "the base scenario contains {from:?}");
+    match scenario::parse(&good.replacen(from, to, 1), "bad.ron", &registry) {
+        Ok(_) => panic!("accepted a bad cache scenario: {from:?} -> {to:?}"),
+        Err(error) => error.to_string(),
+    }
+}
+
+#[test]
+fn bad_cache_blocks_name_their_field() {
+    let cases: [(&str, &str, &str, &[&str]); 8] = [
+        (
+            "Quorum(2, 2)",
+            "Quorum(4, 2)",
+            "bad.ron:7:",
+            &["mode", "r = 4", "1 to 3"],
+        ),
+        (
+            "Quorum(2, 2)",
+            "Quorum(2, 0)",
+            "bad.ron:7:",
+            &["mode", "w = 0"],
+        ),
+        (
+            "replicas: 3",
+            "replicas: 4",
+            "bad.ron:7:",
+            &["replicas", "1 to 3"],
+        ),
+        (
+            "clients: [0, 1, 2]",
+            "clients: [0, 1, 7]",
+            "bad.ron:7:",
+            &["clients[2]", "node 7 does not exist"],
+        ),
+        (
+            "cas: 0.2",
+            "cas: 1.2",
+            "bad.ron:7:",
+            &["mix.cas", "not a probability"],
+        ),
+        (
+            "cas: 0.2",
+            "cas: 0.3",
+            "bad.ron:7:",
+            &["mix", "add up to 1"],
+        ),
+        (
+            "mode: Quorum(2, 2)",
+            "mode: Abd",
+            "bad.ron:7:",
+            &["mix.cas", "consensus"],
+        ),
+        (
+            "min: 0.9",
+            "min: 1.5",
+            "bad.ron:8:",
+            &["min", "not a probability"],
+        ),
+    ];
+    for (from, to, place, words) in cases {
+        let message = cache_error_with(from, to);
+        assert!(
+            message.starts_with(place),
+            "{from} -> {to}: {message:?} should start with {place:?}"
+        );
+        for word in words {
+            assert!(
+                message.contains(word),
+                "{from} -> {to}: {message:?} should mention {word:?}"
+            );
+        }
+    }
+}

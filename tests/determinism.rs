@@ -303,6 +303,14 @@ fn every_kind_of_trace_line_is_exactly_the_serde_form_of_its_event() {
         let serde = serde_json::to_string(event).unwrap();
         let expected = format!("{{\"t\":{},{}\n", time.as_nanos(), &serde[1..]);
         assert_eq!(written, expected, "{event:?}");
+        // The hash, taken over events in batches, is XXH3 over the event's
+        // time and canonical encoding.
+        let mut hashing = TraceWriter::<Vec<u8>>::new(None);
+        hashing.observe(time, event, &world);
+        let mut encoded = time.as_nanos().to_le_bytes().to_vec();
+        faultline::sim::encode::encode(&mut encoded, event);
+        let expected = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&encoded));
+        assert_eq!(hashing.hash_hex(), expected, "{event:?}");
     }
 }
 

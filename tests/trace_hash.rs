@@ -5,11 +5,12 @@
 //! (messages, timers, observations, durable state) are a protocol's own
 //! types; a test protocol with a few field shapes stands for them.
 
-use faultline::node::rng::{Purpose, RngStream};
+mod common;
+
 use faultline::node::{Context, NodeId, Protocol};
-use faultline::sim::network::{DropReason, Latency, Network, NetworkConfig};
+use faultline::sim::network::{DropReason, Latency};
 use faultline::sim::{
-    LocalTime, NodeStatus, Observer, SimDuration, SimTime, TraceEvent, TraceWriter, WorldView,
+    LocalTime, Observer, SimDuration, SimTime, TraceEvent, TraceWriter, WorldView,
 };
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -55,17 +56,7 @@ impl Protocol for Probe {
 }
 
 fn hash(time: u64, event: &TraceEvent<'_, Probe>) -> String {
-    let network = Network::new(
-        NetworkConfig {
-            latency: Latency::Constant(SimDuration::from_millis(1)),
-            drop: 0.0,
-            duplicate: 0.0,
-            fifo: false,
-        },
-        3,
-        RngStream::new(0, Purpose::Network),
-    );
-    let statuses = [NodeStatus::Up; 3];
+    let (network, statuses) = common::quiet_world(3);
     let world = WorldView {
         network: &network,
         statuses: &statuses,
@@ -560,17 +551,7 @@ fn every_field_of_every_kind_changes_the_hash() {
 
 #[test]
 fn the_hash_covers_the_order_of_events() {
-    let network = Network::new(
-        NetworkConfig {
-            latency: Latency::Constant(SimDuration::from_millis(1)),
-            drop: 0.0,
-            duplicate: 0.0,
-            fifo: false,
-        },
-        2,
-        RngStream::new(0, Purpose::Network),
-    );
-    let statuses = [NodeStatus::Up; 2];
+    let (network, statuses) = common::quiet_world(2);
     let world = WorldView {
         network: &network,
         statuses: &statuses,

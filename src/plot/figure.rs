@@ -6,7 +6,9 @@
 //! - `Counts`: events per time bucket, one bar series each;
 //! - `BarGrid`: small bar charts side by side, each with a reference line;
 //! - `Groups`: groups of labelled bars, each group with a reference line;
-//! - `Ring`: points on a circle, coloured by owner, with the arcs they own.
+//! - `Ring`: points on a circle, coloured by owner, with the arcs they own;
+//! - `Stacked` and `Intervals`: see `intervals`.
+//! - `Strips`: rows of labelled bars over time (see `strips`).
 
 use super::{register_font, SeriesColor};
 use crate::node::time::{SimDuration, SimTime};
@@ -66,6 +68,12 @@ pub enum Panel {
     Groups(GroupsPanel),
     /// Points on a circle.
     Ring(RingPanel),
+    /// Events per time bucket, stacked by kind, over bands.
+    Stacked(super::StackedPanel),
+    /// Labelled bars from a start to an end, on rows.
+    Intervals(super::IntervalsPanel),
+    /// Rows of bars over time.
+    Strips(super::StripsPanel),
 }
 
 /// A value over simulated time, drawn as steps: each value holds until the next.
@@ -189,16 +197,18 @@ fn height(figure: &Figure) -> u32 {
     HEADER_HEIGHT + figure.rows.iter().map(|row| row.height).sum::<u32>() + 16
 }
 
-fn series_color(color: SeriesColor) -> RGBColor {
+pub(super) fn series_color(color: SeriesColor) -> RGBColor {
     match color {
         SeriesColor::Bad => RGBColor(214, 39, 40),
+        SeriesColor::Muted => RGBColor(175, 175, 175),
         SeriesColor::Warning => RGBColor(255, 127, 14),
         SeriesColor::Plain => PLAIN,
         SeriesColor::Good => MARKER,
     }
 }
 
-type Result<DB> = std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(super) type Result<DB> =
+    std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, figure: &Figure) -> Result<DB> {
     root.fill(&WHITE)?;
@@ -230,6 +240,9 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel) 
         Panel::BarGrid(panel) => draw_bar_grid(area, panel),
         Panel::Groups(panel) => draw_groups(area, panel),
         Panel::Ring(panel) => draw_ring(area, panel),
+        Panel::Stacked(panel) => super::intervals::draw_stacked(area, panel),
+        Panel::Intervals(panel) => super::intervals::draw_intervals(area, panel),
+        Panel::Strips(panel) => super::strips::draw_strips(area, panel),
     }
 }
 

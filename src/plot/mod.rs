@@ -5,6 +5,8 @@
 //! feature), so charts render identically on a machine with no fonts at all.
 
 mod figure;
+mod intervals;
+mod strips;
 mod timeline;
 
 use crate::check::Violation;
@@ -15,6 +17,8 @@ pub use figure::{
     figure_png, figure_svg, BarGridPanel, BarGroup, CountsPanel, Figure, FigureRow, GroupsPanel,
     Panel, RingPanel, StepsPanel,
 };
+pub use intervals::{IntervalBar, IntervalsPanel, StackedPanel};
+pub use strips::{Level, Strip, StripBar, StripsPanel};
 pub use timeline::{timeline_png, timeline_svg};
 
 /// A chart: the timeline (with a protocol's marks), or a figure of panels.
@@ -69,6 +73,8 @@ pub enum SeriesColor {
     Plain,
     /// As it should be (green).
     Good,
+    /// In the background, waiting (grey).
+    Muted,
 }
 
 /// A colour in a legend, by meaning; the timeline picks the shade.

@@ -23,6 +23,22 @@ use std::path::Path;
 
 pub use trace::{TraceSource, WINDOWS_MAX, WINDOW_COPIES_MAX, WINDOW_OBSERVATIONS_MAX};
 
+/// The command the pages' reproduce lines start with: `faultline`, or the
+/// binary a user built with `cli::main_with`, which alone loads their
+/// protocols. Set once by the command line; the same binary always writes
+/// the same pages.
+static PROGRAM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names the binary the pages' commands should start with (the command line
+/// does this; the first name given stays).
+pub fn name_program(name: &str) {
+    let _ = PROGRAM.set(name.to_string());
+}
+
+fn program() -> &'static str {
+    PROGRAM.get().map_or("faultline", String::as_str)
+}
+
 /// A trace file larger than this is not read for the diagram (the page
 /// says there was no trace to draw from): reading takes two passes, from a
 /// third of a second to a second per 100 MB on the project's machine.

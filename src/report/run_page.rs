@@ -102,8 +102,9 @@ fn heading(summary: &Value, folder: &str) -> String {
     html.push_str(&facts(summary));
     let _ = writeln!(
         html,
-        "<p>Reproduce this run exactly: <code class=\"command\">faultline run {folder}/scenario.ron</code><br>\
-         Compare a new build against this recording: <code class=\"command\">faultline replay {folder}</code></p>",
+        "<p>Reproduce this run exactly: <code class=\"command\">{program} run {folder}/scenario.ron</code><br>\
+         Compare a new build against this recording: <code class=\"command\">{program} replay {folder}</code></p>",
+        program = escape(super::program()),
         folder = escape(folder)
     );
     html.push_str(

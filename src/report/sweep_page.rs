@@ -313,8 +313,9 @@ fn unexpected(sweep: &Value, outcomes: &[Value]) -> String {
                 seed.to_string(),
                 escape(outcome),
                 format!(
-                    "<code class=\"command\">faultline run {file} --seed {seed}</code><br>\
-                     <code class=\"command\">faultline shrink {file} --seed {seed}</code>"
+                    "<code class=\"command\">{program} run {file} --seed {seed}</code><br>\
+                     <code class=\"command\">{program} shrink {file} --seed {seed}</code>",
+                    program = escape(super::program())
                 ),
             ]
         })

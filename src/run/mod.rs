@@ -151,6 +151,9 @@ pub struct RunResult {
     pub folder: Option<PathBuf>,
     /// The trace's bytes, with `RunOptions::keep_trace`.
     pub trace: Option<Vec<u8>>,
+    /// The protocol's own files for the folder, (name, bytes); only made
+    /// when the folder is written.
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 /// Why a run could not complete.
@@ -263,6 +266,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
         charts: options.charts,
         title: format!("{} (seed {seed})", scenario.name),
         expect: &scenario.expect,
+        files: options.write,
     });
     let wall = started.elapsed();
     if let Some(overflow) = &simulated.report.overflow {
@@ -295,6 +299,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
         charts: simulated.charts,
         folder: None,
         trace: kept_trace,
+        files: simulated.files,
     };
     if options.write {
         output::write_folder(scenario, seed, &result, options, &folder)?;
@@ -458,11 +463,33 @@ pub fn describe(result: &RunResult) -> String {
     text.push_str(&format!("trace hash {}\n", s.trace_hash));
     if let Some(folder) = &result.folder {
         text.push_str(&format!(
-            "wrote {}/ (report.html, summary.json, scenario.ron, trace.jsonl, charts)\n",
-            folder.display()
+            "wrote {}/ ({})\n",
+            folder.display(),
+            folder_contents(folder)
         ));
     }
     text
+}
+
+/// What a run folder holds, as the run just left it: its files by name, the
+/// charts counted (`--no-trace`, `--no-report` and `--no-charts` leave
+/// theirs out).
+fn folder_contents(folder: &std::path::Path) -> String {
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_file()))
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let is_chart = |name: &String| name.ends_with(".png") || name.ends_with(".svg");
+    let charts = names.iter().filter(|name| is_chart(name)).count();
+    names.retain(|name| !is_chart(name));
+    if charts > 0 {
+        names.push(format!("{charts} chart files"));
+    }
+    names.join(", ")
 }
 
 /// One check's line: verdict, kind, name and the start of its detail.

@@ -56,6 +56,9 @@ pub struct RunReport {
     pub messages: MessageStats,
     /// The most events pending at once during the run.
     pub pending_high_water: usize,
+    /// Events pending on average, after each pop (what a bare event loop
+    /// compared with the engine should hold to be a fair yardstick).
+    pub pending_mean: f64,
     /// Set when the run stopped before its duration (the event limit).
     pub stopped_early: Option<String>,
     /// Set when the run stopped because more events would have been pending
@@ -86,7 +89,7 @@ pub struct PendingOverflow {
 enum Source {
     Start,
     Fault,
-    Queue,
+    Queued,
 }
 
 /// The next event, taken from its source.
@@ -162,6 +165,8 @@ pub struct Simulation<P: Protocol> {
     end: SimTime,
     stats: MessageStats,
     queue_events: u64,
+    /// The queue's length after each pop, summed (for `pending_mean`).
+    pending_sum: u64,
     /// Nodes started so far (all start at time zero, in node order, except
     /// those that join later).
     started: u32,
@@ -235,6 +240,7 @@ impl<P: Protocol> Simulation<P> {
             now: SimTime::ZERO,
             stats: MessageStats::default(),
             queue_events: 0,
+            pending_sum: 0,
             started: 0,
             fault_next: 0,
             events: std::cell::Cell::new(0),
@@ -273,6 +279,7 @@ impl<P: Protocol> Simulation<P> {
             self.now = time;
             self.queue_events += 1;
             let next = self.take(source);
+            self.pending_sum += self.queue.len() as u64;
             self.handle(next, observer);
             if self.queue.overflowed() {
                 return self.overflow_report();
@@ -285,6 +292,10 @@ impl<P: Protocol> Simulation<P> {
         self.finish(stopped_early)
     }
 
+    fn pending_mean(&self) -> f64 {
+        self.pending_sum as f64 / self.queue_events.max(1) as f64
+    }
+
     /// The report of a run stopped by its pending-event limit. Events were
     /// dropped, so message accounting is not asserted.
     fn overflow_report(self) -> RunReport {
@@ -295,6 +306,7 @@ impl<P: Protocol> Simulation<P> {
             queue_events: self.queue_events,
             messages: self.stats.clone(),
             pending_high_water: self.queue.pending_high_water(),
+            pending_mean: self.pending_mean(),
             stopped_early: None,
             overflow: Some(PendingOverflow {
                 at: self.now,
@@ -360,6 +372,7 @@ impl<P: Protocol> Simulation<P> {
             end: self.now,
             events: self.events.get(),
             queue_events: self.queue_events,
+            pending_mean: self.pending_mean(),
             messages: self.stats,
             pending_high_water: self.queue.pending_high_water(),
             stopped_early,
@@ -391,9 +404,9 @@ impl<P: Protocol> Simulation<P> {
         }
         let fault = self.config.faults.get(self.fault_next).map(|f| f.at);
         match (fault, self.queue.peek_time()) {
-            (Some(fault), Some(queued)) if queued < fault => Some((queued, Source::Queue)),
+            (Some(fault), Some(queued)) if queued < fault => Some((queued, Source::Queued)),
             (Some(fault), _) => Some((fault, Source::Fault)),
-            (None, queued) => queued.map(|queued| (queued, Source::Queue)),
+            (None, queued) => queued.map(|queued| (queued, Source::Queued)),
         }
     }
 
@@ -412,7 +425,7 @@ impl<P: Protocol> Simulation<P> {
                     index: self.fault_next - 1,
                 }
             }
-            Source::Queue => Next::Queued(self.queue.pop().expect("a queued event is due").1),
+            Source::Queued => Next::Queued(self.queue.pop().expect("a queued event is due").1),
         }
     }
 
@@ -802,10 +815,10 @@ impl<P: Protocol> Simulation<P> {
     }
 
     fn apply_fault<O: Observer<P> + ?Sized>(&mut self, index: usize, observer: &mut O) {
-        // Borrowed from the schedule, which is put back below, rather than cloned.
-        let faults = std::mem::take(&mut self.config.faults);
-        self.apply_scheduled_fault(index, &faults[index].fault, observer);
-        self.config.faults = faults;
+        // A copy, not the schedule taken out for the while: a node restarting
+        // here may report a deadline, which reads the rest of the schedule.
+        let fault = self.config.faults[index].fault.clone();
+        self.apply_scheduled_fault(index, &fault, observer);
     }
 
     fn apply_scheduled_fault<O: Observer<P> + ?Sized>(

@@ -48,6 +48,14 @@ fn run_writes_a_folder_and_exits_0_when_the_outcome_is_as_expected() {
     }
     let svg = std::fs::read_to_string(folder.join("timeline.svg")).unwrap();
     assert!(svg.contains("Raft leader election") && svg.contains("leader, term 2"));
+    // The page's commands name this binary, the only one that loads Raft.
+    let page = std::fs::read_to_string(folder.join("report.html")).unwrap();
+    assert!(page.contains(">faultline-election run "), "reproduce line");
+    assert!(page.contains(">faultline-election replay "), "replay line");
+    assert!(
+        !page.contains(">faultline run "),
+        "no built-in binary's command"
+    );
 }
 
 #[test]
@@ -122,6 +130,13 @@ fn sweep_over_a_seed_range_exits_0_for_the_correct_variant_and_1_for_the_bug() {
     let (code, stdout, _) = sweep(&out_arg(&buggy));
     assert_eq!(code, EXIT_UNEXPECTED, "{stdout}");
     assert!(stdout.contains("OneLeaderPerTerm"), "{stdout}");
+    // The sweep page lists the failing seeds with this binary's commands.
+    let page = std::fs::read_to_string(out.path().join("election-nemesis/sweep.html")).unwrap();
+    assert!(page.contains(">faultline-election shrink "), "shrink line");
+    assert!(
+        !page.contains(">faultline shrink "),
+        "no built-in binary's command"
+    );
 }
 
 #[test]
