@@ -288,3 +288,62 @@ fn judge_agrees_with_the_checks_on_the_nemesis_in_every_setting() {
     assert!(failed_per_check.iter().all(|&n| n > 0), "{failed_per_check:?}");
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }
+
+/// Every `queue-*.ron` of scenarios/ and every probe of
+/// tests/judge_queue_probes/ (edge cases built for this judge), each over
+/// seeds 0..4 and its own seed.
+fn fixed_scenarios() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = common::scenario_files()
+        .into_iter()
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("queue-"))
+        .collect();
+    let probes = std::fs::read_dir(common::repo_path("tests/judge_queue_probes")).unwrap();
+    let mut probes: Vec<_> = probes.map(|e| e.unwrap().path()).collect();
+    probes.sort();
+    files.extend(probes);
+    files
+}
+
+/// Scenario text whose `checks:` line lists the three safety checks.
+fn with_safety_checks(text: &str) -> String {
+    text.lines()
+        .map(|line| match line.trim_start().starts_with("checks:") {
+            true => "    checks: [NoLoss, ExactlyOnceEffect, KeyOrder],",
+            false => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn judge_agrees_with_the_checks_on_the_fixed_scenarios_and_probes() {
+    let mut disagreements = Vec::new();
+    let mut failed_per_check = [0u64; 3];
+    let mut runs = 0;
+    for file in fixed_scenarios() {
+        let text = with_safety_checks(&std::fs::read_to_string(&file).unwrap());
+        let label = file.file_name().unwrap().to_string_lossy().to_string();
+        let own = common::parse(&text, &label).unwrap().seed;
+        let mut seeds: Vec<u64> = (0..4).collect();
+        if !seeds.contains(&own) {
+            seeds.push(own);
+        }
+        for seed in seeds {
+            runs += 1;
+            for (i, (failed, disagreement)) in compare(&text, &label, seed).into_iter().enumerate()
+            {
+                failed_per_check[i] += u64::from(failed);
+                disagreements.extend(disagreement);
+            }
+        }
+    }
+    eprintln!(
+        "judged {runs} runs of fixed scenarios and probes; violations seen: NoLoss {}, \
+         ExactlyOnceEffect {}, KeyOrder {}; disagreements {}",
+        failed_per_check[0],
+        failed_per_check[1],
+        failed_per_check[2],
+        disagreements.len()
+    );
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}
