@@ -204,6 +204,38 @@ fn with_setting(text: &str, setting: &Setting) -> String {
     format!("{}{}{}", &text[..open], setting.fields(), &text[open..])
 }
 
+/// Scenario text whose run ends at the file's own end (one seed in three) or
+/// cut short, so that runs end with messages queued, out with workers and in
+/// flight: either halfway through a nemesis that stops at half the run (the
+/// publishes squeezed into the first 80% of it), or
+/// soon after the nemesis's `until` (5 s).
+fn with_duration(text: &str, seed: u64) -> String {
+    let (duration, until) = match seed % 3 {
+        0 => return text.to_string(),
+        1 => {
+            let duration = 1_500 + (seed * 997) % 3_500;
+            (duration, Some(duration / 2))
+        }
+        _ => (5_100 + (seed * 1_009) % 3_000, None),
+    };
+    text.lines()
+        .map(|line| {
+            let field = line.trim_start();
+            if field.starts_with("duration:") && !line.starts_with("        ") {
+                format!("    duration: \"{duration}ms\",")
+            } else if let (true, Some(until)) = (field.starts_with("until:"), until) {
+                format!("        until: \"{until}ms\",")
+            } else if let (true, Some(_)) = (field.starts_with("rate:"), until) {
+                // The plan must end before the run does.
+                format!("        rate: (every: \"{}ms\", count: 40, keys: 8),", duration / 50)
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// faultline's verdicts (check name -> passed) and the trace.
 fn faultline_run(text: &str, label: &str, seed: u64) -> (BTreeMap<String, bool>, Vec<Value>) {
     let scenario = common::parse(text, label).unwrap_or_else(|e| panic!("{e}"));
@@ -262,7 +294,8 @@ fn judge_agrees_with_the_checks_on_the_nemesis_in_every_setting() {
         .par_iter()
         .map(|&(s, seed)| {
             let label = format!("queue-nemesis {:?}", settings[s]);
-            (s, compare(&with_setting(&text, &settings[s]), &label, seed))
+            let text = with_duration(&with_setting(&text, &settings[s]), seed);
+            (s, compare(&text, &label, seed))
         })
         .collect();
     let mut failed_per_check = [0u64; 3];
@@ -315,35 +348,80 @@ fn with_safety_checks(text: &str) -> String {
         .join("\n")
 }
 
+/// The texts to judge for one fixed file: as written, then under each setting.
+fn fixed_variants(file: &std::path::Path) -> Vec<(String, String)> {
+    let text = with_safety_checks(&std::fs::read_to_string(file).unwrap());
+    let name = file.file_name().unwrap().to_string_lossy().to_string();
+    let mut variants = vec![(name.clone(), text.clone())];
+    for setting in Setting::all() {
+        variants.push((format!("{name} {setting:?}"), with_setting(&text, &setting)));
+    }
+    variants
+}
+
 #[test]
 fn judge_agrees_with_the_checks_on_the_fixed_scenarios_and_probes() {
+    let mut jobs = Vec::new();
+    for file in fixed_scenarios() {
+        for (label, text) in fixed_variants(&file) {
+            let own = common::parse(&text, &label).unwrap().seed;
+            let mut seeds = vec![own];
+            seeds.extend((0..2).filter(|&s| s != own));
+            jobs.extend(seeds.into_iter().map(|seed| (label.clone(), text.clone(), seed)));
+        }
+    }
+    let results: Vec<[(bool, Option<String>); 3]> = jobs
+        .par_iter()
+        .map(|(label, text, seed)| compare(text, label, *seed))
+        .collect();
     let mut disagreements = Vec::new();
     let mut failed_per_check = [0u64; 3];
-    let mut runs = 0;
-    for file in fixed_scenarios() {
-        let text = with_safety_checks(&std::fs::read_to_string(&file).unwrap());
-        let label = file.file_name().unwrap().to_string_lossy().to_string();
-        let own = common::parse(&text, &label).unwrap().seed;
-        let mut seeds: Vec<u64> = (0..4).collect();
-        if !seeds.contains(&own) {
-            seeds.push(own);
-        }
-        for seed in seeds {
-            runs += 1;
-            for (i, (failed, disagreement)) in compare(&text, &label, seed).into_iter().enumerate()
-            {
-                failed_per_check[i] += u64::from(failed);
-                disagreements.extend(disagreement);
-            }
+    for result in &results {
+        for (i, (failed, disagreement)) in result.iter().enumerate() {
+            failed_per_check[i] += u64::from(*failed);
+            disagreements.extend(disagreement.clone());
         }
     }
     eprintln!(
-        "judged {runs} runs of fixed scenarios and probes; violations seen: NoLoss {}, \
-         ExactlyOnceEffect {}, KeyOrder {}; disagreements {}",
+        "judged {} runs of fixed scenarios and probes (each as written and in 48 settings); \
+         violations seen: NoLoss {}, ExactlyOnceEffect {}, KeyOrder {}; disagreements {}",
+        results.len(),
         failed_per_check[0],
         failed_per_check[1],
         failed_per_check[2],
         disagreements.len()
     );
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}
+
+/// The checks a probe's `expect:` line names as violated (`Pass`: none).
+fn declared_violations(text: &str) -> Vec<String> {
+    let line = text
+        .lines()
+        .find(|line| line.trim_start().starts_with("expect:"))
+        .expect("a probe declares its outcome");
+    CHECKS
+        .iter()
+        .filter(|check| line.contains(*check))
+        .map(|check| check.to_string())
+        .collect()
+}
+
+#[test]
+fn each_probe_gets_the_verdict_its_definition_gives() {
+    let probes = std::fs::read_dir(common::repo_path("tests/judge_queue_probes")).unwrap();
+    for probe in probes {
+        let path = probe.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let label = path.display().to_string();
+        let (_, lines) = faultline_run(&text, &label, 1);
+        let verdicts = judge(&lines);
+        let violated: Vec<String> = CHECKS
+            .iter()
+            .zip(ours(&verdicts))
+            .filter(|(_, verdict)| verdict.is_err())
+            .map(|(check, _)| check.to_string())
+            .collect();
+        assert_eq!(violated, declared_violations(&text), "{label}: {verdicts:?}");
+    }
 }
