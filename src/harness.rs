@@ -77,6 +77,13 @@ pub trait Harness: Protocol + Clone + Debug + Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Files of its own for the run folder, as (file name, bytes): a
+    /// history of client operations, say. Only asked for when the folder is
+    /// written; the runner writes each atomically beside `trace.jsonl`.
+    fn files(&self, _judge: &Self::Judge) -> Vec<(String, Vec<u8>)> {
+        Vec::new()
+    }
+
     /// The copy one run uses. Runs of a sweep go to different threads; a
     /// protocol that shares reference-counted values may want copies that
     /// share nothing.

@@ -584,3 +584,91 @@ fn queue_block_errors_name_their_place() {
         }
     }
 }
+
+/// A cache scenario with one substitution: the error's text.
+fn cache_error_with(from: &str, to: &str) -> String {
+    let good = r#"Scenario(
+    name: "cache",
+    seed: 1,
+    duration: "5s",
+    nodes: 3,
+    network: (latency: Constant("5ms")),
+    protocol: Cache(mode: Quorum(2, 2), replicas: 3, keys: 4, clients: [0, 1, 2], mix: (read: 0.5, write: 0.3, cas: 0.2)),
+    checks: [Linearizable, Available(min: 0.9)],
+    expect: Pass,
+)"#;
+    let registry = faultline::protocols::registry();
+    scenario::parse(good, "cache.ron", &registry).expect("the base cache scenario is valid");
+    assert!(good.contains(from), "the base scenario contains {from:?}");
+    match scenario::parse(&good.replacen(from, to, 1), "bad.ron", &registry) {
+        Ok(_) => panic!("accepted a bad cache scenario: {from:?} -> {to:?}"),
+        Err(error) => error.to_string(),
+    }
+}
+
+#[test]
+fn bad_cache_blocks_name_their_field() {
+    let cases: [(&str, &str, &str, &[&str]); 8] = [
+        (
+            "Quorum(2, 2)",
+            "Quorum(4, 2)",
+            "bad.ron:7:",
+            &["mode", "r = 4", "1 to 3"],
+        ),
+        (
+            "Quorum(2, 2)",
+            "Quorum(2, 0)",
+            "bad.ron:7:",
+            &["mode", "w = 0"],
+        ),
+        (
+            "replicas: 3",
+            "replicas: 4",
+            "bad.ron:7:",
+            &["replicas", "1 to 3"],
+        ),
+        (
+            "clients: [0, 1, 2]",
+            "clients: [0, 1, 7]",
+            "bad.ron:7:",
+            &["clients[2]", "node 7 does not exist"],
+        ),
+        (
+            "cas: 0.2",
+            "cas: 1.2",
+            "bad.ron:7:",
+            &["mix.cas", "not a probability"],
+        ),
+        (
+            "cas: 0.2",
+            "cas: 0.3",
+            "bad.ron:7:",
+            &["mix", "add up to 1"],
+        ),
+        (
+            "mode: Quorum(2, 2)",
+            "mode: Abd",
+            "bad.ron:7:",
+            &["mix.cas", "consensus"],
+        ),
+        (
+            "min: 0.9",
+            "min: 1.5",
+            "bad.ron:8:",
+            &["min", "not a probability"],
+        ),
+    ];
+    for (from, to, place, words) in cases {
+        let message = cache_error_with(from, to);
+        assert!(
+            message.starts_with(place),
+            "{from} -> {to}: {message:?} should start with {place:?}"
+        );
+        for word in words {
+            assert!(
+                message.contains(word),
+                "{from} -> {to}: {message:?} should mention {word:?}"
+            );
+        }
+    }
+}

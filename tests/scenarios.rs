@@ -11,6 +11,34 @@ use faultline::check::Verdict;
 /// (scenario file, trace hash with its own seed).
 const GOLDEN: &[(&str, &str)] = &[
     (
+        "scenarios/cache-abd-nemesis.ron",
+        "672f5a1cc48d4f05aed879e5af2790f6",
+    ),
+    (
+        "scenarios/cache-abd-partition.ron",
+        "80d2d55ccd44ffa1e3df2597263a18f6",
+    ),
+    (
+        "scenarios/cache-anti-entropy.ron",
+        "818daec92e584e57147cc1c620b69c5e",
+    ),
+    (
+        "scenarios/cache-bug-forgetful-replica.ron",
+        "4feb94e3b9f98121325ebaa1cd57c794",
+    ),
+    (
+        "scenarios/cache-lww-drift.ron",
+        "c691340cb28ef00f997b33aeacac21ee",
+    ),
+    (
+        "scenarios/cache-one-partition.ron",
+        "7647e03ad6ad29643a62445aaa450438",
+    ),
+    (
+        "scenarios/cache-quorum-concurrent.ron",
+        "b702dae8d654dd8a7ccf9139f2f4c124",
+    ),
+    (
         "scenarios/hashing-balance-1-vnodes.ron",
         "cd0475444e0ec6e992383ece1a199275",
     ),
@@ -667,4 +695,26 @@ fn false_suspicions_double_the_work_and_timeouts_do_not() {
     let timeout = run_in_memory(&load("scenarios/queue-job-reassign-timeout.ron"), None);
     assert_eq!(metric(&timeout, "double_work"), 0.0);
     assert!(metric(&timeout, "job_time_max_s") < metric(&suspicion, "job_time_max_s"));
+}
+
+/// ABD is safe only if acknowledged copies survive a crash: the planted
+/// bug's replica forgets them and a later quorum misses the latest write,
+/// while ABD with durable copies passes the same schedule.
+#[test]
+fn linearizable_catches_a_replica_that_forgets_what_it_acknowledged() {
+    let file = "scenarios/cache-bug-forgetful-replica.ron";
+    let result = run_in_memory(&load(file), None);
+    let linearizable = report_of(&result, "Linearizable");
+    assert_eq!(linearizable.verdict, Verdict::Fail);
+    assert!(
+        linearizable.violations[0]
+            .message
+            .contains("no order explains"),
+        "{}",
+        linearizable.violations[0].message
+    );
+    assert!(run_edited(file, ", bug: ForgetfulReplica", "")
+        .reports
+        .iter()
+        .all(|r| r.verdict == Verdict::Pass));
 }

@@ -7,6 +7,7 @@
 //! - `BarGrid`: small bar charts side by side, each with a reference line;
 //! - `Groups`: groups of labelled bars, each group with a reference line;
 //! - `Ring`: points on a circle, coloured by owner, with the arcs they own;
+//! - `Stacked` and `Intervals`: see `intervals`.
 //! - `Strips`: rows of labelled bars over time (see `strips`).
 
 use super::{register_font, SeriesColor};
@@ -67,6 +68,10 @@ pub enum Panel {
     Groups(GroupsPanel),
     /// Points on a circle.
     Ring(RingPanel),
+    /// Events per time bucket, stacked by kind, over bands.
+    Stacked(super::StackedPanel),
+    /// Labelled bars from a start to an end, on rows.
+    Intervals(super::IntervalsPanel),
     /// Rows of bars over time.
     Strips(super::StripsPanel),
 }
@@ -235,6 +240,8 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel) 
         Panel::BarGrid(panel) => draw_bar_grid(area, panel),
         Panel::Groups(panel) => draw_groups(area, panel),
         Panel::Ring(panel) => draw_ring(area, panel),
+        Panel::Stacked(panel) => super::intervals::draw_stacked(area, panel),
+        Panel::Intervals(panel) => super::intervals::draw_intervals(area, panel),
         Panel::Strips(panel) => super::strips::draw_strips(area, panel),
     }
 }

@@ -5,6 +5,7 @@
 //! feature), so charts render identically on a machine with no fonts at all.
 
 mod figure;
+mod intervals;
 mod strips;
 mod timeline;
 
@@ -16,6 +17,7 @@ pub use figure::{
     figure_png, figure_svg, BarGridPanel, BarGroup, CountsPanel, Figure, FigureRow, GroupsPanel,
     Panel, RingPanel, StepsPanel,
 };
+pub use intervals::{IntervalBar, IntervalsPanel, StackedPanel};
 pub use strips::{Level, Strip, StripBar, StripsPanel};
 pub use timeline::{timeline_png, timeline_svg};
 

@@ -2,6 +2,7 @@
 //! block, its checks and judge, its charts, tied together by `Harness`.
 //! Protocols know nothing of RON, plotting, the CLI or the engine's internals.
 
+pub mod cache;
 pub mod hashing;
 pub mod heartbeat;
 pub mod lock;
@@ -18,5 +19,6 @@ pub fn registry() -> Registry {
         .with::<paxos::Paxos>()
         .with::<lock::Lock>()
         .with::<hashing::Hashing>()
+        .with::<cache::Cache>()
         .with::<workqueue::WorkQueue>()
 }

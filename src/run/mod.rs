@@ -151,6 +151,9 @@ pub struct RunResult {
     pub folder: Option<PathBuf>,
     /// The trace's bytes, with `RunOptions::keep_trace`.
     pub trace: Option<Vec<u8>>,
+    /// The protocol's own files for the folder, (name, bytes); only made
+    /// when the folder is written.
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 /// Why a run could not complete.
@@ -263,6 +266,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
         charts: options.charts,
         title: format!("{} (seed {seed})", scenario.name),
         expect: &scenario.expect,
+        files: options.write,
     });
     let wall = started.elapsed();
     if let Some(overflow) = &simulated.report.overflow {
@@ -295,6 +299,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult, RunEr
         charts: simulated.charts,
         folder: None,
         trace: kept_trace,
+        files: simulated.files,
     };
     if options.write {
         output::write_folder(scenario, seed, &result, options, &folder)?;

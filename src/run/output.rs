@@ -137,6 +137,9 @@ pub(super) fn write_folder(
     }
     let stems: Vec<&str> = charts.iter().map(|(stem, _)| stem.as_str()).collect();
     remove_stale_charts(folder, &stems)?;
+    for (name, bytes) in &result.files {
+        write_atomic(&folder.join(name), bytes)?;
+    }
     let explicit = scenario.explicit_file(seed, &result.summary.faults);
     let header = format!(
         "// Written by faultline: scenario `{}` with seed {seed}, every fault explicit.\n// Running this file reproduces the run exactly.\n",

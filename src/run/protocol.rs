@@ -36,6 +36,8 @@ pub struct SimulateInput<'a> {
     pub title: String,
     /// The declared outcome, for the charts' subtitle.
     pub expect: &'a Expectation,
+    /// Whether to ask the protocol for its own files (`Harness::files`).
+    pub files: bool,
 }
 
 /// What one run produced.
@@ -50,6 +52,8 @@ pub struct Simulated {
     pub metrics: BTreeMap<String, f64>,
     /// (file stem, chart): the timeline first. Empty without charts.
     pub charts: Vec<(String, Chart)>,
+    /// The protocol's own files, (name, bytes). Empty unless asked for.
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 /// A protocol configured from a scenario, with its listed checks, ready to
@@ -121,6 +125,7 @@ impl<H: Harness> Runnable for Configured<H> {
             charts,
             title,
             expect,
+            files,
         } = input;
         let mut judge = self.machine.judge(&self.checks, &setup);
         let mut recorder = charts.then(|| self.machine.recorder(&setup));
@@ -138,6 +143,7 @@ impl<H: Harness> Runnable for Configured<H> {
                 coverage: Vec::new(),
                 metrics: BTreeMap::new(),
                 charts: Vec::new(),
+                files: Vec::new(),
             };
         }
         let coverage = judge.coverage();
@@ -154,12 +160,18 @@ impl<H: Harness> Runnable for Configured<H> {
             }
             _ => Vec::new(),
         };
+        let files = if files {
+            self.machine.files(&judge)
+        } else {
+            Vec::new()
+        };
         Simulated {
             report,
             reports,
             coverage,
             metrics,
             charts,
+            files,
         }
     }
 }
