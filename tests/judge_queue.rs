@@ -38,7 +38,7 @@
 //! |---|---|---|---|---|
 //! | nemesis, 48 settings x 8 seeds (default) | 384 | 142 | 192 | 268 |
 //! | nemesis, 48 x 100 seeds (`JUDGE_QUEUE_SEEDS=100`, 200 s) | 4800 | 1690 | 2390 | 3390 |
-//! | 10 shipped queue scenarios + 9 probes, as written and x 48, 2-3 seeds | 1862 | 322 | 364 | 680 |
+//! | 10 shipped queue scenarios + 10 probes, as written and x 48, 2-3 seeds | 1960 | 322 | 412 | 680 |
 //!
 //! Run `JUDGE_QUEUE_SEEDS=N` for N seeds per setting (default 8; the whole
 //! file takes about 30 s on a loaded 2-core machine); `JUDGE_QUEUE_VERBOSE=1`
