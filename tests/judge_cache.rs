@@ -18,8 +18,9 @@
 //!    respects real time, `info` operations optional, `fail` ones left out)
 //!    and `NoLostWrites` from its definition, compared with summary.json.
 //!
-//! `JUDGE_CACHE_SEEDS=N` runs N seeds per mode (default 6, about ten
-//! seconds in release).
+//! `JUDGE_CACHE_SEEDS=N` runs N seeds per mode (default 20: 160 runs, about
+//! ten seconds in release); `JUDGE_CACHE_DIR` judges another folder's
+//! scenarios.
 
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -73,8 +74,18 @@ fn run(binary: &str, scenario: &Path, seed: Option<u64>, out: &Path) -> PathBuf 
         .arg(out)
         .output()
         .expect("run faultline");
-    let folder = std::fs::read_dir(out).unwrap().next().unwrap().unwrap().path();
-    let folder = std::fs::read_dir(folder).unwrap().next().unwrap().unwrap().path();
+    let folder = std::fs::read_dir(out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let folder = std::fs::read_dir(folder)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     assert!(
         folder.join("trace.jsonl").exists(),
         "{}: no trace: {}",
@@ -99,6 +110,8 @@ struct Derived {
     stored: BTreeMap<i64, (usize, BTreeSet<(i64, i64)>)>,
     /// The same for `Store` messages sent.
     sent: BTreeMap<i64, (usize, BTreeSet<(i64, i64)>)>,
+    /// Per node, its last persisted store: key -> version.
+    durable: BTreeMap<i64, BTreeMap<i64, (i64, i64)>>,
     /// Findings of angle A that do not need history.jsonl.
     problems: Vec<String>,
 }
@@ -108,6 +121,7 @@ fn derive(trace: &[Json]) -> Derived {
     let mut open: BTreeMap<i64, usize> = BTreeMap::new(); // op id -> index in ops
     let mut stored: BTreeMap<i64, (usize, BTreeSet<(i64, i64)>)> = BTreeMap::new();
     let mut sent: BTreeMap<i64, (usize, BTreeSet<(i64, i64)>)> = BTreeMap::new();
+    let mut durable: BTreeMap<i64, BTreeMap<i64, (i64, i64)>> = BTreeMap::new();
     let mut problems = Vec::new();
     // What ended each operation, as the engine shows it: a Reply delivered
     // to the client's node, or its Timeout timer, at that very line.
@@ -129,15 +143,38 @@ fn derive(trace: &[Json]) -> Derived {
             "send" if event["message"]["type"] == "Store" => {
                 let m = &event["message"];
                 if let Some(value) = m["value"].as_i64() {
-                    let version = (m["version"][0].as_i64().unwrap(), m["version"][1].as_i64().unwrap());
-                    sent.entry(value).or_insert((line, BTreeSet::new())).1.insert(version);
+                    let version = (
+                        m["version"][0].as_i64().unwrap(),
+                        m["version"][1].as_i64().unwrap(),
+                    );
+                    sent.entry(value)
+                        .or_insert((line, BTreeSet::new()))
+                        .1
+                        .insert(version);
                 }
+            }
+            "persist" => {
+                let store = event["durable"]["store"].as_array().unwrap();
+                let copies = store
+                    .iter()
+                    .map(|c| {
+                        (
+                            c[0].as_i64().unwrap(),
+                            (c[1][0].as_i64().unwrap(), c[1][1].as_i64().unwrap()),
+                        )
+                    })
+                    .collect();
+                durable.insert(event["node"].as_i64().unwrap(), copies);
             }
             "deliver" if event["message"]["type"] == "Reply" => {
                 let m = &event["message"];
                 reply_at.insert(
                     m["op"].as_i64().unwrap(),
-                    (line, m["outcome"].as_str().unwrap().into(), opt_int(&m["value"])),
+                    (
+                        line,
+                        m["outcome"].as_str().unwrap().into(),
+                        opt_int(&m["value"]),
+                    ),
                 );
             }
             "timer" if event["timer"].get("Timeout").is_some() => {
@@ -189,9 +226,9 @@ fn derive(trace: &[Json]) -> Derived {
                             _ => End::Info,
                         };
                         // The cause, from the engine's own lines.
-                        let by_reply = reply_at
-                            .get(&op)
-                            .filter(|(l, outcome, _)| *l == handling && outcome == o["type"].as_str().unwrap());
+                        let by_reply = reply_at.get(&op).filter(|(l, outcome, _)| {
+                            *l == handling && outcome == o["type"].as_str().unwrap()
+                        });
                         let by_timeout = timeout_at.get(&op).filter(|&&l| l == handling);
                         match (end, by_reply, by_timeout) {
                             (End::Info, None, Some(_)) => {}
@@ -209,7 +246,10 @@ fn derive(trace: &[Json]) -> Derived {
                     }
                     "stored" => {
                         let value = o["value"].as_i64();
-                        let version = (o["version"][0].as_i64().unwrap(), o["version"][1].as_i64().unwrap());
+                        let version = (
+                            o["version"][0].as_i64().unwrap(),
+                            o["version"][1].as_i64().unwrap(),
+                        );
                         if let Some(value) = value {
                             let entry = stored.entry(value).or_insert((line, BTreeSet::new()));
                             entry.1.insert(version);
@@ -221,7 +261,13 @@ fn derive(trace: &[Json]) -> Derived {
             _ => {}
         }
     }
-    Derived { ops, stored, sent, problems }
+    Derived {
+        ops,
+        stored,
+        sent,
+        durable,
+        problems,
+    }
 }
 
 /// The history lines the trace implies, in the trace's order, as
@@ -264,7 +310,11 @@ fn history_problems(derived: &Derived, history: &[Json]) -> Vec<String> {
     let mut problems = derived.problems.clone();
     let expected = expected_history(&derived.ops);
     if expected.len() != history.len() {
-        problems.push(format!("history has {} lines, trace implies {}", history.len(), expected.len()));
+        problems.push(format!(
+            "history has {} lines, trace implies {}",
+            history.len(),
+            expected.len()
+        ));
     }
     for (i, ((_, want), got)) in expected.iter().zip(history).enumerate() {
         let mut got = got.clone();
@@ -278,7 +328,9 @@ fn history_problems(derived: &Derived, history: &[Json]) -> Vec<String> {
         }
     }
     for o in &derived.ops {
-        let Some((line, _, end, read)) = o.ended else { continue };
+        let Some((line, _, end, read)) = o.ended else {
+            continue;
+        };
         let value = match o.call {
             Call::Write(v) | Call::Cas(_, v) => Some(v),
             Call::Read => None,
@@ -289,23 +341,35 @@ fn history_problems(derived: &Derived, history: &[Json]) -> Vec<String> {
         let kept = value.and_then(|v| derived.stored.get(&v));
         let went_out = value.and_then(|v| derived.sent.get(&v));
         match (end, value) {
-            (End::Fail, Some(v)) if kept.is_some() || went_out.is_some() => {
-                problems.push(format!("op {} recorded fail, but value {v} was stored or sent to be", o.op))
-            }
-            (End::Ok, Some(v)) if kept.is_none() && went_out.is_none() => {
-                problems.push(format!("op {} recorded ok, but value {v} never stored nor sent", o.op))
-            }
+            (End::Fail, Some(v)) if kept.is_some() || went_out.is_some() => problems.push(format!(
+                "op {} recorded fail, but value {v} was stored or sent to be",
+                o.op
+            )),
+            (End::Ok, Some(v)) if kept.is_none() && went_out.is_none() => problems.push(format!(
+                "op {} recorded ok, but value {v} never stored nor sent",
+                o.op
+            )),
             _ => {}
         }
         // Every copy of one value carries one version.
-        let versions: BTreeSet<_> = kept.iter().chain(went_out.iter()).flat_map(|(_, v)| v.iter()).collect();
+        let versions: BTreeSet<_> = kept
+            .iter()
+            .chain(went_out.iter())
+            .flat_map(|(_, v)| v.iter())
+            .collect();
         if versions.len() > 1 {
-            problems.push(format!("op {}: its value travels with versions {versions:?}", o.op));
+            problems.push(format!(
+                "op {}: its value travels with versions {versions:?}",
+                o.op
+            ));
         }
         if let (End::Ok, Call::Read, Some(v)) = (end, o.call, read) {
             match derived.stored.get(&v) {
                 Some((first, _)) if *first < line => {}
-                _ => problems.push(format!("op {} read {v}, not stored before it completed", o.op)),
+                _ => problems.push(format!(
+                    "op {} read {v}, not stored before it completed",
+                    o.op
+                )),
             }
         }
     }
@@ -320,10 +384,7 @@ fn linearizable(ops: &[Op]) -> Option<bool> {
     let mut by_key: BTreeMap<i64, Vec<&Op>> = BTreeMap::new();
     for o in ops {
         let end = o.ended.map(|e| e.2).unwrap_or(End::Info);
-        let keep = match (end, o.call) {
-            (End::Fail, _) | (End::Info, Call::Read) => false,
-            _ => true,
-        };
+        let keep = !matches!((end, o.call), (End::Fail, _) | (End::Info, Call::Read));
         if keep {
             by_key.entry(o.key).or_default().push(o);
         }
@@ -426,8 +487,18 @@ fn lost_writes(derived: &Derived) -> Vec<String> {
                 Call::Write(v) | Call::Cas(_, v) => v,
                 Call::Read => unreachable!(),
             };
-            let kept = derived.stored.get(&v).map(|(_, v)| v.iter()).into_iter().flatten();
-            let sent = derived.sent.get(&v).map(|(_, v)| v.iter()).into_iter().flatten();
+            let kept = derived
+                .stored
+                .get(&v)
+                .map(|(_, v)| v.iter())
+                .into_iter()
+                .flatten();
+            let sent = derived
+                .sent
+                .get(&v)
+                .map(|(_, v)| v.iter())
+                .into_iter()
+                .flatten();
             Some((o, *kept.chain(sent).next()?))
         })
         .collect();
@@ -435,11 +506,55 @@ fn lost_writes(derived: &Derived) -> Vec<String> {
     for (a, va) in &acked {
         for (b, vb) in &acked {
             if a.key == b.key && returned(a) < b.invoked_at && vb < va {
-                lost.push(format!("key {}: op {} {vb:?} after op {} {va:?}", a.key, b.op, a.op));
+                lost.push(format!(
+                    "key {}: op {} {vb:?} after op {} {va:?}",
+                    a.key, b.op, a.op
+                ));
             }
         }
     }
     lost
+}
+
+/// Beyond the docs' definition (the issue's words, "an acknowledged write is
+/// never silently discarded"): keys whose newest acknowledged write is held
+/// by no node's durable store at the end, so no later read can ever see it
+/// or anything newer. Counted and reported, not compared: `NoLostWrites`
+/// is documented as the narrower version comparison.
+fn writes_gone(derived: &Derived) -> usize {
+    let mut newest: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    for o in derived.ops.iter().filter(|o| ok(o) && o.call != Call::Read) {
+        let (Call::Write(v) | Call::Cas(_, v)) = o.call else {
+            continue;
+        };
+        let kept = derived
+            .stored
+            .get(&v)
+            .map(|(_, v)| v.iter())
+            .into_iter()
+            .flatten();
+        let sent = derived
+            .sent
+            .get(&v)
+            .map(|(_, v)| v.iter())
+            .into_iter()
+            .flatten();
+        if let Some(&version) = kept.chain(sent).next() {
+            let entry = newest.entry(o.key).or_insert(version);
+            *entry = (*entry).max(version);
+        }
+    }
+    newest
+        .iter()
+        .filter(|(key, version)| {
+            let held = derived
+                .durable
+                .values()
+                .filter_map(|store| store.get(key))
+                .max();
+            held.is_none_or(|held| held < version)
+        })
+        .count()
 }
 
 /// Per property: runs, violations found by faultline, by the judge, and
@@ -450,6 +565,7 @@ struct Tally {
     faultline_violations: [usize; 2],
     judge_violations: [usize; 2],
     judge_unknown: usize,
+    keys_with_newest_write_gone: usize,
     disagreements: Vec<String>,
     history_lies: Vec<String>,
 }
@@ -457,11 +573,17 @@ struct Tally {
 fn verdict(summary: &Json, check: &str) -> Option<String> {
     let checks = &summary["checks"];
     let found = match checks {
-        Json::Array(items) => items.iter().find(|c| c["name"] == check || c["check"] == check)?.clone(),
+        Json::Array(items) => items
+            .iter()
+            .find(|c| c["name"] == check || c["check"] == check)?
+            .clone(),
         Json::Object(map) => map.get(check)?.clone(),
         _ => return None,
     };
-    let text = found.get("verdict").or(found.get("status")).unwrap_or(&found);
+    let text = found
+        .get("verdict")
+        .or(found.get("status"))
+        .unwrap_or(&found);
     Some(match text {
         Json::String(s) => s.to_lowercase(),
         other => other.to_string().to_lowercase(),
@@ -473,12 +595,21 @@ fn judge_one(binary: &str, scenario: &Path, seed: Option<u64>, tally: &mut Tally
     let folder = run(binary, scenario, seed, dir.path());
     let trace = lines(&folder.join("trace.jsonl"));
     let history = lines(&folder.join("history.jsonl"));
-    let summary: Json = serde_json::from_str(&std::fs::read_to_string(folder.join("summary.json")).unwrap()).unwrap();
+    let summary: Json =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("summary.json")).unwrap())
+            .unwrap();
     let derived = derive(&trace);
     let place = format!("{} --seed {seed:?}", scenario.display());
     tally.runs += 1;
     for p in history_problems(&derived, &history) {
         tally.history_lies.push(format!("{place}: {p}"));
+    }
+    let gone = writes_gone(&derived);
+    tally.keys_with_newest_write_gone += gone;
+    if gone > 0 {
+        let verdicts =
+            ["Linearizable", "NoLostWrites"].map(|c| verdict(&summary, c).unwrap_or_default());
+        eprintln!("  {place}: {gone} key(s) lost their newest acknowledged write; faultline: {verdicts:?}");
     }
     let mine_lin = linearizable(&derived.ops);
     let lost = lost_writes(&derived);
@@ -486,7 +617,9 @@ fn judge_one(binary: &str, scenario: &Path, seed: Option<u64>, tally: &mut Tally
         (0, "Linearizable", mine_lin.map(|l| !l)),
         (1, "NoLostWrites", Some(!lost.is_empty())),
     ] {
-        let Some(theirs) = verdict(&summary, name) else { continue };
+        let Some(theirs) = verdict(&summary, name) else {
+            continue;
+        };
         let theirs_violated = theirs.contains("fail") || theirs.contains("violat");
         let theirs_passed = theirs.contains("pass");
         tally.faultline_violations[slot] += theirs_violated as usize;
@@ -524,34 +657,141 @@ fn scenarios(dir: &str, prefix: &str) -> Vec<PathBuf> {
 
 fn report(label: &str, tally: &Tally) {
     eprintln!(
-        "{label}: {} runs; violations faultline/judge: Linearizable {}/{}, NoLostWrites {}/{}; judge unknown {}; disagreements {}; history problems {}",
+        "{label}: {} runs; violations faultline/judge: Linearizable {}/{}, NoLostWrites {}/{}; judge unknown {}; keys whose newest acked write is gone at the end {}; disagreements {}; history problems {}",
         tally.runs,
         tally.faultline_violations[0],
         tally.judge_violations[0],
         tally.faultline_violations[1],
         tally.judge_violations[1],
         tally.judge_unknown,
+        tally.keys_with_newest_write_gone,
         tally.disagreements.len(),
         tally.history_lies.len()
     );
-    for d in tally.disagreements.iter().chain(&tally.history_lies).take(20) {
+    for d in tally
+        .disagreements
+        .iter()
+        .chain(&tally.history_lies)
+        .take(20)
+    {
         eprintln!("  {d}");
     }
 }
 
 #[test]
 fn judge_every_mode_over_nemesis_seeds() {
-    let seeds: u64 = std::env::var("JUDGE_CACHE_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(6);
+    let seeds: u64 = std::env::var("JUDGE_CACHE_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
     let mut failed = false;
-    for scenario in scenarios("tests/judge_cache", "") {
+    // JUDGE_CACHE_DIR: judge the scenarios of another folder instead.
+    let dir = std::env::var("JUDGE_CACHE_DIR").unwrap_or("tests/judge_cache".into());
+    for scenario in scenarios(&dir, "") {
         let mut tally = Tally::default();
         for seed in 1..=seeds {
             judge_one(binary(), &scenario, Some(seed), &mut tally);
         }
         report(&scenario.display().to_string(), &tally);
         failed |= !tally.disagreements.is_empty() || !tally.history_lies.is_empty();
+        if dir == "tests/judge_cache" && seeds >= 20 {
+            not_vacuous(&scenario, &tally);
+        }
     }
     assert!(!failed, "the judge disagrees with faultline (above)");
+}
+
+/// Agreement must not be vacuous: the modes that break a property break it
+/// in some of the first 20 seeds (by both judges, since they agree), and
+/// ABD breaks nothing.
+fn not_vacuous(scenario: &Path, tally: &Tally) {
+    let name = scenario.file_stem().unwrap().to_str().unwrap();
+    let [lin, lost] = tally.judge_violations;
+    match name {
+        "abd" | "abd-lossy" => assert_eq!((lin, lost), (0, 0), "{name}"),
+        "forgetful" | "one" | "quorum11" | "lww" => {
+            assert!(lin > 0, "{name}: no Linearizable violation")
+        }
+        "lww-drift" => assert!(lin > 0 && lost > 0, "{name}: {lin} {lost}"),
+        _ => {}
+    }
+}
+
+fn op(op: i64, call: Call, invoked_at: usize, ended: Option<(usize, End, Option<i64>)>) -> Op {
+    Op {
+        op,
+        process: op,
+        node: 0,
+        key: 0,
+        call,
+        invoked_at,
+        invoked_t: invoked_at as i64,
+        ended: ended.map(|(line, end, read)| (line, line as i64, end, read)),
+    }
+}
+
+/// The naive judge on textbook histories, so that it can say no.
+#[test]
+fn the_naive_judge_on_textbook_histories() {
+    use End::*;
+    let w1 = op(1, Call::Write(1), 0, Some((1, Ok, None)));
+    // A read after the write returns the initial value: stale.
+    let stale = op(2, Call::Read, 2, Some((3, Ok, None)));
+    assert_eq!(linearizable(&[w1.clone(), stale]), Some(false));
+    // A read overlapping the write may see either.
+    let overlapping = op(2, Call::Read, 0, Some((3, Ok, None)));
+    assert_eq!(linearizable(&[w1.clone(), overlapping]), Some(true));
+    // A timed-out write may have happened, any time after its invocation...
+    let info = op(3, Call::Write(3), 2, None);
+    let sees_info = op(4, Call::Read, 5, Some((6, Ok, Some(3))));
+    assert_eq!(
+        linearizable(&[w1.clone(), info.clone(), sees_info]),
+        Some(true)
+    );
+    // ...but not before it was invoked.
+    let too_early = op(4, Call::Read, 0, Some((1, Ok, Some(3))));
+    assert_eq!(linearizable(&[info, too_early]), Some(false));
+    // A failed write did not happen.
+    let failed = op(5, Call::Write(5), 2, Some((3, Fail, None)));
+    let sees_failed = op(6, Call::Read, 4, Some((5, Ok, Some(5))));
+    assert_eq!(
+        linearizable(&[w1.clone(), failed, sees_failed]),
+        Some(false)
+    );
+    // A cas takes effect only from its expected value.
+    let cas = op(7, Call::Cas(Some(1), 7), 2, Some((3, Ok, None)));
+    let after = op(8, Call::Read, 4, Some((5, Ok, Some(7))));
+    assert_eq!(
+        linearizable(&[w1.clone(), cas.clone(), after.clone()]),
+        Some(true)
+    );
+    let bad_cas = op(7, Call::Cas(Some(9), 7), 2, Some((3, Ok, None)));
+    assert_eq!(linearizable(&[w1, bad_cas, after]), Some(false));
+}
+
+/// The gap the judge found (see the report): with `ForgetfulReplica`,
+/// every replica of key 0 forgets the one acknowledged write made to it,
+/// no read happens to observe that, and both safety checks pass. Whether
+/// that is a lost write is a question of definition: docs/protocols.md's
+/// `NoLostWrites` only compares acknowledged writes' versions with each
+/// other; the issue's words are "never silently discarded". This test
+/// asserts the issue's reading, and is ignored until the lead decides.
+#[test]
+#[ignore = "known gap: an acknowledged write forgotten by every replica passes both safety checks"]
+fn an_acknowledged_write_forgotten_by_every_replica_fails_a_safety_check() {
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/judge_cache/forgetful.ron");
+    let dir = tempfile::tempdir().unwrap();
+    let folder = run(binary(), &scenario, Some(18), dir.path());
+    let derived = derive(&lines(&folder.join("trace.jsonl")));
+    assert!(
+        writes_gone(&derived) > 0,
+        "the schedule no longer loses the write"
+    );
+    let summary: Json =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("summary.json")).unwrap())
+            .unwrap();
+    let verdicts = ["Linearizable", "NoLostWrites"].map(|c| verdict(&summary, c).unwrap());
+    assert!(verdicts.iter().any(|v| v == "fail"), "{verdicts:?}");
 }
 
 #[test]
