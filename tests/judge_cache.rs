@@ -316,16 +316,45 @@ fn history_problems(derived: &Derived, history: &[Json]) -> Vec<String> {
             expected.len()
         ));
     }
-    for (i, ((_, want), got)) in expected.iter().zip(history).enumerate() {
-        let mut got = got.clone();
-        if got["index"] != i {
-            problems.push(format!("line {i}: index {}", got["index"]));
+    // Lines at one instant (several operations ended `info` by one crash)
+    // may come in any order: compare each instant's lines as a set.
+    let mut got_lines: Vec<Json> = Vec::new();
+    for (i, line) in history.iter().enumerate() {
+        let mut line = line.clone();
+        if line["index"] != i {
+            problems.push(format!("line {i}: index {}", line["index"]));
         }
-        got.as_object_mut().unwrap().remove("index");
-        if &got != want {
-            problems.push(format!("history line {i}: {got} but the trace says {want}"));
-            break;
+        line.as_object_mut().unwrap().remove("index");
+        got_lines.push(line);
+    }
+    let want_lines: Vec<Json> = expected.into_iter().map(|(_, line)| line).collect();
+    let by_instant = |lines: &[Json]| {
+        let mut instants: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        for line in lines {
+            instants
+                .entry(line["time"].as_i64().unwrap())
+                .or_default()
+                .push(line.to_string());
         }
+        instants.values_mut().for_each(|v| v.sort());
+        instants
+    };
+    let (want, got) = (by_instant(&want_lines), by_instant(&got_lines));
+    if let Some((t, w)) = want.iter().find(|(t, w)| got.get(t) != Some(w)) {
+        problems.push(format!(
+            "history at {t}: {:?} but the trace says {w:?}",
+            got.get(t)
+        ));
+    } else if got.len() != want.len() {
+        problems.push("the history has lines at instants the trace has none".into());
+    }
+    // And the instants themselves in order: the file is in time order.
+    let times: Vec<i64> = got_lines
+        .iter()
+        .map(|l| l["time"].as_i64().unwrap())
+        .collect();
+    if times.windows(2).any(|w| w[0] > w[1]) {
+        problems.push("history lines out of time order".into());
     }
     for o in &derived.ops {
         let Some((line, _, end, read)) = o.ended else {
