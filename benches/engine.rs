@@ -8,22 +8,17 @@
 //!
 //! Run: `cargo bench --bench engine`.
 
+mod common;
+
+use common::{peak_rss_mib, reset_peak_rss, Nothing};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use faultline::node::Protocol;
 use faultline::protocols::heartbeat::Heartbeat;
 use faultline::scenario::{self, Scenario};
-use faultline::sim::{
-    Observer, RunReport, SimTime, Simulation, SimulationConfig, TraceEvent, TraceWriter, WorldView,
-};
+use faultline::sim::{RunReport, SimTime, Simulation, SimulationConfig, TraceWriter};
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::Path;
 use std::time::Instant;
-
-struct Nothing;
-impl<P: Protocol> Observer<P> for Nothing {
-    fn observe(&mut self, _: SimTime, _: &TraceEvent<'_, P>, _: &WorldView<'_>) {}
-}
 
 fn load() -> (Scenario, Heartbeat) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/heartbeat-50-nodes.ron");
@@ -51,18 +46,6 @@ fn run_trace_on(scenario: &Scenario, protocol: &Heartbeat, path: &Path) -> RunRe
     let report = Simulation::new(protocol.clone(), config(scenario)).run(&mut trace);
     trace.finish().expect("trace written");
     report
-}
-
-/// Peak resident memory since the last reset, in MiB (Linux only).
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 fn report(label: &str, run: impl Fn() -> RunReport) {

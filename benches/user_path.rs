@@ -28,25 +28,20 @@
 //!
 //! Run: `cargo bench --bench user_path`.
 
+mod common;
+
+use common::{peak_rss_mib, reset_peak_rss, Nothing};
 use faultline::harness::Harness;
-use faultline::node::Protocol;
 use faultline::protocols::heartbeat::Heartbeat;
 use faultline::protocols::paxos::Paxos;
 use faultline::run::RunOptions;
 use faultline::scenario::{self, Scenario};
-use faultline::sim::{
-    Observer, RunReport, SimTime, Simulation, TraceEvent, TraceWriter, WorldView,
-};
+use faultline::sim::{RunReport, Simulation, TraceWriter};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
-
-struct Nothing;
-impl<P: Protocol> Observer<P> for Nothing {
-    fn observe(&mut self, _: SimTime, _: &TraceEvent<'_, P>, _: &WorldView<'_>) {}
-}
 
 fn load(file: &str) -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
@@ -246,14 +241,6 @@ fn sweep(rounds: usize) {
     );
 }
 
-/// Peak resident memory since the last reset, in MiB (Linux only).
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
 /// The user path's peak memory for the 50-node run at its length and four
 /// times as long: what a run holds is bounded by its pending events, not
 /// its length.
@@ -263,7 +250,7 @@ fn memory() {
         if factor > 1 {
             scenario.duration = faultline::sim::SimDuration::from_secs(60 * factor);
         }
-        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        reset_peak_rss();
         let events = user_path(&scenario);
         println!(
             "memory: user path, {} s simulated ({events} events): peak RSS {:.1} MiB",
