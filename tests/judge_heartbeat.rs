@@ -493,10 +493,10 @@ fn a_crash_wipes_the_crashed_nodes_suspicions() {
     assert_eq!(found[1].3, None, "{found:?}");
 }
 
-#[test]
-fn only_the_first_forty_detections_are_listed() {
+/// `crashes` crashes of node 1, each detected by nodes 0 and 2 in 100 ms.
+fn detected_crashes(crashes: u64) -> CheckReport {
     let mut f = judge();
-    for i in 0..21 {
+    for i in 0..crashes {
         let t = 1000 + i * 1000;
         crash(&mut f, t, 1);
         suspect(&mut f, t + 100, 0, 1);
@@ -505,7 +505,12 @@ fn only_the_first_forty_detections_are_listed() {
         trust(&mut f, t + 700, 0, 1);
         trust(&mut f, t + 700, 2, 1);
     }
-    let report = completeness(&mut f, 30_000);
+    completeness(&mut f, 30_000)
+}
+
+#[test]
+fn only_the_first_forty_detections_are_listed() {
+    let report = detected_crashes(21);
     assert_eq!(
         report.detail.matches(" in 100ms").count(),
         40,
@@ -519,6 +524,14 @@ fn only_the_first_forty_detections_are_listed() {
     );
     assert!(
         report.detail.starts_with("21 crash(es) judged"),
+        "{}",
+        report.detail
+    );
+    // Exactly forty: all listed, nothing "more".
+    let report = detected_crashes(20);
+    assert_eq!(report.detail.matches(" in 100ms").count(), 40);
+    assert!(
+        report.detail.ends_with("1 by 2 in 100ms"),
         "{}",
         report.detail
     );
@@ -557,17 +570,27 @@ fn a_suspicion_nothing_explains_is_a_mistake_naming_both_nodes() {
     assert_eq!(f.judge.metrics(ms(3000))["false_suspicions"], 2.0);
 }
 
-#[test]
-fn only_the_first_twenty_mistakes_are_described() {
+/// `count` false suspicions of node 1 by node 0, each lasting 5 ms.
+fn mistakes(count: u64) -> CheckReport {
     let mut f = judge();
-    for i in 0..21 {
+    for i in 0..count {
         suspect(&mut f, 1000 + i * 10, 0, 1);
         trust(&mut f, 1005 + i * 10, 0, 1);
     }
-    let report = accuracy(&mut f, 3000);
+    accuracy(&mut f, 3000)
+}
+
+#[test]
+fn only_the_first_twenty_mistakes_are_described() {
+    let report = mistakes(21);
     assert_eq!(report.violations.len(), 21);
     assert_eq!(report.detail.matches("for 5ms").count(), 20);
     assert!(report.detail.ends_with("; and 1 more"), "{}", report.detail);
+    // Exactly twenty: all described, nothing "more".
+    let report = mistakes(20);
+    assert_eq!(report.violations.len(), 20);
+    assert_eq!(report.detail.matches("for 5ms").count(), 20);
+    assert!(!report.detail.contains("more"), "{}", report.detail);
 }
 
 #[test]
