@@ -502,6 +502,158 @@ fn a_history_that_is_not_linearizable_gets_the_checkers_account_in_a_file() {
     let mut f = judge(&[CacheCheck::Linearizable], 0);
     op(&mut f, 10, 20, 0, 1, Outcome::Ok);
     read(&mut f, 30, 40, 1, 2, Some(1));
-    assert_eq!(judged(&mut f, 1_000, "Linearizable").verdict, Verdict::Pass);
+    let report = judged(&mut f, 1_000, "Linearizable");
+    assert_eq!(report.verdict, Verdict::Pass);
+    // Every key judged: the count of operations and keys, and the search's
+    // steps, nothing "not judged".
+    assert!(
+        report.detail.starts_with("2 operations on 1 keys, ")
+            && report.detail.ends_with(" search steps"),
+        "{}",
+        report.detail
+    );
     assert_eq!(file_names(&f), ["history.jsonl"]);
+}
+
+fn invoke_read(f: &mut Feed<CacheJudge>, t: u64, node: NodeId, op: u64) {
+    let invoked = CacheObservation::Invoke {
+        process: node as u64,
+        client: node as usize,
+        op,
+        f: F::Read,
+        key: 0,
+        value: None,
+        expected: None,
+        coordinator: node,
+    };
+    f.observe::<Cache>(t, node, &invoked);
+}
+
+fn complete_read(f: &mut Feed<CacheJudge>, t: u64, node: NodeId, op: u64, value: Option<i64>) {
+    let completed = CacheObservation::Complete {
+        process: node as u64,
+        client: node as usize,
+        op,
+        outcome: Outcome::Ok,
+        f: F::Read,
+        key: 0,
+        value,
+        version: None,
+    };
+    f.observe::<Cache>(t, node, &completed);
+}
+
+/// The messages of a Linearizable report's violations.
+fn linearizable_messages(f: &mut Feed<CacheJudge>) -> Vec<String> {
+    let report = judged(f, 1_000, "Linearizable");
+    assert_eq!(report.verdict, Verdict::Fail, "{report:?}");
+    report.violations.into_iter().map(|v| v.message).collect()
+}
+
+#[test]
+fn a_linearizability_violation_names_the_operation_no_order_explains() {
+    // A read of nothing after write 1 completed: write 1 can come first,
+    // leaving 1, and then the read cannot.
+    let mut f = judge(&[CacheCheck::Linearizable], 0);
+    op(&mut f, 10, 20, 0, 1, Outcome::Ok);
+    read(&mut f, 30, 40, 1, 2, None);
+    assert_eq!(
+        linearizable_messages(&mut f),
+        [
+            "key 0: no order explains process 1 read nil [0.030000s, 0.040000s] ok: 1 \
+          operation(s) can be ordered before it, leaving 1 (the last: process 0 write 1 \
+          [0.010000s, 0.020000s] ok); no other operation is pending then"
+        ]
+    );
+    // A read of a value never written, first thing: nothing comes before it.
+    let mut f = judge(&[CacheCheck::Linearizable], 0);
+    read(&mut f, 30, 40, 1, 2, Some(5));
+    assert_eq!(
+        linearizable_messages(&mut f),
+        [
+            "key 0: no order explains process 1 read 5 [0.030000s, 0.040000s] ok: no operation \
+          can be ordered before it, and the key holds nil; no other operation is pending then"
+        ]
+    );
+    // Two reads of values never written, overlapping, after write 1: the one
+    // that completes first is named, the other listed as pending.
+    let mut f = judge(&[CacheCheck::Linearizable], 0);
+    op(&mut f, 10, 20, 0, 1, Outcome::Ok);
+    invoke_read(&mut f, 30, 1, 2);
+    invoke_read(&mut f, 35, 2, 3);
+    complete_read(&mut f, 40, 1, 2, Some(5));
+    complete_read(&mut f, 45, 2, 3, Some(7));
+    assert_eq!(
+        linearizable_messages(&mut f),
+        [
+            "key 0: no order explains process 1 read 5 [0.030000s, 0.040000s] ok: 1 \
+          operation(s) can be ordered before it, leaving 1 (the last: process 0 write 1 \
+          [0.010000s, 0.020000s] ok); the operations pending then: process 2 read 7 \
+          [0.035000s, 0.045000s] ok (impossible there)"
+        ]
+    );
+}
+
+/// Write `op` completes ok with version (`counter`, `op`).
+fn complete_with_version(f: &mut Feed<CacheJudge>, t: u64, node: NodeId, op: u64, counter: u64) {
+    let observation = CacheObservation::Complete {
+        process: node as u64,
+        client: node as usize,
+        op,
+        outcome: Outcome::Ok,
+        f: F::Write,
+        key: 0,
+        value: Some(op as i64),
+        version: Some(Version { counter, op }),
+    };
+    f.observe::<Cache>(t, node, &observation);
+}
+
+fn write_with_version(
+    f: &mut Feed<CacheJudge>,
+    span: (u64, u64),
+    node: NodeId,
+    op: u64,
+    counter: u64,
+) {
+    invoke(f, span.0, node, op);
+    complete_with_version(f, span.1, node, op, counter);
+}
+
+#[test]
+fn a_later_write_with_a_lower_version_is_lost_and_named_with_both_coordinators() {
+    // Write 1 completes at 20 ms with version (5, 1); write 2, begun at 30 ms,
+    // gets (3, 2): the replicas keep write 1.
+    let mut f = judge(&[CacheCheck::NoLostWrites], 0);
+    write_with_version(&mut f, (10, 20), 0, 1, 5);
+    write_with_version(&mut f, (30, 40), 1, 2, 3);
+    let report = judged(&mut f, 1_000, "NoLostWrites");
+    assert_eq!(report.verdict, Verdict::Fail);
+    assert_eq!(report.violations.len(), 1);
+    let violation = &report.violations[0];
+    assert_eq!(violation.time, feed::ms(40));
+    assert_eq!(violation.nodes, vec![0, 1]);
+    assert_eq!(
+        violation.message,
+        "key 0: process 1 write 2 [0.030000s, 0.040000s] ok (coordinator 1) got version \
+         (3, 2) although process 0 write 1 [0.010000s, 0.020000s] ok (coordinator 0) had \
+         completed before it began with the higher version (5, 1): the replicas keep the \
+         older write and discard the acknowledged later one"
+    );
+    assert!(report
+        .detail
+        .starts_with("2 acknowledged writes; VIOLATION"));
+    // Overlapping writes may take either order: write 2 (3, 2) below write 1
+    // (5, 1) is no loss when write 1 had not completed when write 2 began.
+    // A write begun after both, with a version above both, is what should
+    // happen.
+    let mut f = judge(&[CacheCheck::NoLostWrites], 0);
+    invoke(&mut f, 10, 0, 1);
+    invoke(&mut f, 30, 1, 2);
+    complete_with_version(&mut f, 35, 0, 1, 5);
+    complete_with_version(&mut f, 40, 1, 2, 3);
+    write_with_version(&mut f, (50, 60), 2, 3, 6);
+    let report = judged(&mut f, 1_000, "NoLostWrites");
+    assert_eq!(report.verdict, Verdict::Pass, "{report:?}");
+    assert_eq!(report.detail, "3 acknowledged writes");
 }
