@@ -657,3 +657,55 @@ fn a_later_write_with_a_lower_version_is_lost_and_named_with_both_coordinators()
     assert_eq!(report.verdict, Verdict::Pass, "{report:?}");
     assert_eq!(report.detail, "3 acknowledged writes");
 }
+
+#[test]
+fn a_side_without_operations_is_not_listed() {
+    let mut f = judge(&[available(0.5)], 0);
+    partition(&mut f, 100, &[vec![0], vec![1, 2]]);
+    op(&mut f, 110, 120, 0, 1, Outcome::Ok);
+    heal(&mut f, 200);
+    let report = judged(&mut f, 1_000, "Available");
+    assert_eq!(
+        report.detail,
+        "overall 100.0% ok (1 of 1: 0 failed, 0 timed out); \
+         partition 0.100s–0.200s side {0}: 100.0% (1 of 1)"
+    );
+}
+
+/// `count` partitions of {0,1} from {2}, one after another, each with a
+/// failed operation on side {2}.
+fn partitions_each_failing_side_2(count: u64) -> CheckReport {
+    let mut f = judge(&[available(0.5)], 0);
+    for i in 0..count {
+        let t = 100 + i * 100;
+        partition(&mut f, t, &[vec![0, 1], vec![2]]);
+        op(&mut f, t + 10, t + 20, 0, 2 * i, Outcome::Ok);
+        op(&mut f, t + 30, t + 40, 2, 2 * i + 1, Outcome::Fail);
+        heal(&mut f, t + 50);
+    }
+    judged(&mut f, 10_000, "Available")
+}
+
+#[test]
+fn the_detail_lists_twelve_sides_at_most_and_every_violation_still_counts() {
+    // Six partitions, twelve sides: each listed.
+    let report = partitions_each_failing_side_2(6);
+    assert_eq!(report.detail.matches("% (1 of 1)").count(), 6);
+    assert_eq!(report.detail.matches("% (0 of 1)").count(), 6);
+    assert_eq!(report.violations.len(), 6);
+    // Seven, fourteen sides: none listed, each violation reported.
+    let report = partitions_each_failing_side_2(7);
+    assert!(
+        report
+            .detail
+            .starts_with("overall 50.0% ok (7 of 14: 7 failed, 0 timed out); VIOLATION"),
+        "{}",
+        report.detail
+    );
+    assert!(!report.detail.contains("% (1 of 1)"), "{}", report.detail);
+    assert_eq!(report.violations.len(), 7);
+    assert!(report
+        .violations
+        .iter()
+        .all(|v| v.nodes == vec![2] && v.message.contains("completed 0 of 1")));
+}

@@ -253,12 +253,12 @@ impl LockJudge {
     ) {
         let mut unsafe_write = false;
         if accepted {
-            let violations_before = self.mutual.len();
+            // A write that breaks MutualExclusion needs no unsafe mark of its own:
             match holding {
                 Some(mine) => self.check_exclusion(now, mine),
                 None => self.writes_unattributed += 1,
             }
-            unsafe_write |= self.mutual.len() > violations_before;
+            // it carries a token below one already accepted, which this rule marks.
             if token < self.token_accepted_max {
                 unsafe_write = true;
                 self.stale.push(Violation {
