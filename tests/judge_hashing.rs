@@ -285,6 +285,11 @@ fn disagreement_is_the_share_of_keys_the_up_views_give_different_owners() {
         .map(|&(t, v)| (t.as_nanos() / 1_000_000, v))
         .collect();
     assert_eq!(series, [(100, 0.0), (120, split), (140, 0.0)]);
+    // One view left, then none: nothing to disagree, the series stays at 0.
+    f.at::<Hashing>(150, TraceEvent::Crash { node: 1 });
+    f.at::<Hashing>(160, TraceEvent::Crash { node: 2 });
+    assert_eq!(f.judge.series.len(), 3);
+    assert_eq!(f.judge.series.last(), Some(&(ms(140), 0.0)));
     assert_eq!(f.judge.disagreement_peak(), split);
     let coverage = f.judge.coverage();
     assert_eq!(
