@@ -498,6 +498,14 @@ fn a_history_that_is_not_linearizable_gets_the_checkers_account_in_a_file() {
     assert_eq!(report.verdict, Verdict::Fail);
     assert_eq!(report.violations[0].nodes, vec![1]);
     assert_eq!(file_names(&f), ["history.jsonl", "linearizability.txt"]);
+    // The read returned the value write 1 had overwritten before it began: a
+    // stale read; nothing overlapped.
+    assert_eq!(f.judge.metrics(feed::ms(1_000))["stale_reads"], 1.0);
+    let coverage = f.judge.coverage();
+    assert_eq!(coverage[1].name, "StaleRead");
+    assert!(coverage[1].happened);
+    assert_eq!(coverage[1].detail, "1 stale read(s)");
+    assert!(!coverage[0].happened);
     // The same read returning 1 is linearizable: the history only.
     let mut f = judge(&[CacheCheck::Linearizable], 0);
     op(&mut f, 10, 20, 0, 1, Outcome::Ok);
@@ -656,6 +664,16 @@ fn a_later_write_with_a_lower_version_is_lost_and_named_with_both_coordinators()
     let report = judged(&mut f, 1_000, "NoLostWrites");
     assert_eq!(report.verdict, Verdict::Pass, "{report:?}");
     assert_eq!(report.detail, "3 acknowledged writes");
+    // Writes 1 and 2 overlapped: one operation (the later-invoked) overlapped
+    // an earlier one.
+    let coverage = f.judge.coverage();
+    assert_eq!(coverage[0].name, "ConcurrentOperations");
+    assert!(coverage[0].happened);
+    assert_eq!(
+        coverage[0].detail,
+        "1 operation(s) overlapped another on their key, with a write"
+    );
+    assert_eq!(f.judge.metrics(feed::ms(1_000))["stale_reads"], 0.0);
 }
 
 #[test]
