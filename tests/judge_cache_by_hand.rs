@@ -727,3 +727,49 @@ fn the_detail_lists_twelve_sides_at_most_and_every_violation_still_counts() {
         .iter()
         .all(|v| v.nodes == vec![2] && v.message.contains("completed 0 of 1")));
 }
+
+/// `n` timed-out writes of 1 and `n` of 2, all open together, then 2n + 1
+/// reads one after another, alternating 1 and 2: they need n + 1 writes of 1,
+/// so the history is not linearizable, but refuting it means trying which
+/// writes each read used.
+fn alternating_reads(n: u64) -> Feed<CacheJudge> {
+    let mut f = judge(&[CacheCheck::Linearizable], 0);
+    for i in 0..2 * n {
+        let invoked = CacheObservation::Invoke {
+            process: 10 + i,
+            client: 0,
+            op: 100 + i,
+            f: F::Write,
+            key: 0,
+            value: Some((i % 2 + 1) as i64),
+            expected: None,
+            coordinator: 0,
+        };
+        f.observe::<Cache>(10 + i, 0, &invoked);
+    }
+    for r in 0..2 * n + 1 {
+        let value = Some((r % 2 + 1) as i64);
+        read(&mut f, 100 + 10 * r, 105 + 10 * r, 1, 1000 + r, value);
+    }
+    f
+}
+
+#[test]
+fn a_key_the_search_cannot_finish_is_reported_unjudged() {
+    // Eight of each: refuted within the budget.
+    let mut f = alternating_reads(8);
+    assert_eq!(
+        judged(&mut f, 10_000, "Linearizable").verdict,
+        Verdict::Fail
+    );
+    // Ten of each: the budget (2,000,000 steps) runs out. The key is named
+    // as not judged; no violation is claimed.
+    let mut f = alternating_reads(10);
+    let report = judged(&mut f, 10_000, "Linearizable");
+    assert_eq!(
+        report.detail,
+        "41 operations on 1 keys, 2000000 search steps; not judged: the search budget ran \
+         out on key(s) 0"
+    );
+    assert!(report.violations.is_empty());
+}
