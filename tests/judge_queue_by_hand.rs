@@ -351,6 +351,75 @@ fn no_loss_names_how_each_acknowledged_message_was_lost() {
     let metrics = f.judge.metrics(ms(1_000));
     assert_eq!(metrics["messages"], 5.0);
     assert_eq!(metrics["messages_lost"], 4.0);
+    // What the queue chart draws: each message's life, each log entry's
+    // (m2.2's forgotten by the broker's crash), each worker's holds.
+    let messages: Vec<(String, Option<u64>, Option<u64>, usize)> = f
+        .judge
+        .messages()
+        .iter()
+        .map(|m| {
+            (
+                m.id.to_string(),
+                m.publish_acked.map(millis),
+                m.position,
+                m.effects.len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            ("2.1".to_string(), Some(12), Some(0), 0),
+            ("2.2".to_string(), Some(42), Some(1), 0),
+            ("2.3".to_string(), Some(61), None, 0),
+            ("2.4".to_string(), Some(72), Some(2), 0),
+            ("2.5".to_string(), Some(92), Some(3), 1),
+        ]
+    );
+    let entries: Vec<(String, u64, u64, Option<u64>, bool)> = f
+        .judge
+        .entries()
+        .iter()
+        .map(|e| {
+            (
+                e.id.to_string(),
+                e.offset,
+                millis(e.appended),
+                e.left.map(millis),
+                e.forgotten,
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("2.1".to_string(), 0, 11, Some(25), false),
+            ("2.2".to_string(), 1, 41, Some(50), true),
+            ("2.4".to_string(), 2, 71, None, false),
+            ("2.5".to_string(), 3, 91, Some(104), false),
+        ]
+    );
+    let holds: Vec<(NodeId, String, u64, Option<u64>, bool)> = f
+        .judge
+        .holds()
+        .iter()
+        .map(|h| {
+            (
+                h.worker,
+                h.id.to_string(),
+                millis(h.start),
+                h.end.map(millis),
+                h.crashed,
+            )
+        })
+        .collect();
+    assert_eq!(
+        holds,
+        [
+            (W3, "2.1".to_string(), 22, Some(30), true),
+            (W4, "2.5".to_string(), 101, None, false),
+        ]
+    );
     // Worker 3 crashed holding m2.1: the coverage says so, first and when.
     let coverage = f.judge.coverage();
     assert_eq!(coverage[1].name, "WorkerCrashedHolding");
@@ -418,6 +487,15 @@ fn applied_twice(f: &mut Q) {
     let m: Vec<Item> = (1..=6).map(|seq| item(seq, None, None)).collect();
     publish(f, 10, m[0], 0);
     work(f, 20, m[0], 0, W3, delivery(1, 1), Reason::First);
+    let returned = QueueObservation::Returned {
+        producer: PRODUCER,
+        seq: 1,
+        offset: 0,
+        worker: W3,
+        delivery: delivery(1, 1),
+        reason: Reason::Timeout,
+    };
+    observe(f, 29, BROKER, returned);
     work(f, 30, m[0], 0, W4, delivery(1, 2), Reason::Timeout);
     publish(f, 40, m[1], 1);
     work(f, 50, m[1], 1, W3, delivery(1, 3), Reason::First);
@@ -434,6 +512,12 @@ fn applied_twice(f: &mut Q) {
     work(f, 150, m[5], 5, W3, delivery(1, 9), Reason::First);
     crash(f, 160, BROKER);
     f.at::<WorkQueue>(170, TraceEvent::Restart { node: BROKER });
+    // The restarted broker holds back for 5 ms (true time 175 ms).
+    let until = LocalTime::from_nanos(175_000_000);
+    let recovered = QueueObservation::Recovered { entries: 1, until };
+    f.observe_with::<WorkQueue>(171, BROKER, None, Some(ms(175)), &recovered);
+    let nothing = QueueObservation::Recovered { entries: 0, until };
+    f.observe_with::<WorkQueue>(172, BROKER, None, Some(ms(176)), &nothing);
     work(f, 180, m[2], 2, W4, delivery(2, 1), Reason::Recovery);
     observe(
         f,
@@ -555,6 +639,29 @@ fn exactly_once_says_why_each_of_the_two_deliveries_happened() {
     let coverage = f.judge.coverage();
     assert!(coverage[0].happened);
     assert_eq!(coverage[0].detail, "5 redelivery(ies)");
+    // What the chart draws of it: the lease given back, the redelivery, the
+    // broker's recovery (a restart that brought nothing back is none).
+    let m1 = item(1, None, None).id();
+    assert_eq!(f.judge.returns_of(m1).map(millis).collect::<Vec<_>>(), [29]);
+    assert_eq!(
+        f.judge.redeliveries_of(m1).map(millis).collect::<Vec<_>>(),
+        [30]
+    );
+    let redelivery = f.judge.delivery(delivery(1, 2)).expect("delivery 1.2");
+    assert_eq!(
+        (redelivery.worker, redelivery.reason, redelivery.again),
+        (W4, Reason::Timeout, true)
+    );
+    let appended_twice = f.judge.delivery(delivery(2, 2)).expect("delivery 2.2");
+    assert!(!appended_twice.first_entry && appended_twice.again);
+    assert!(f.judge.delivery(delivery(7, 7)).is_none());
+    let recoveries: Vec<(u64, u64)> = f
+        .judge
+        .recoveries
+        .iter()
+        .map(|&(a, b)| (millis(a), millis(b)))
+        .collect();
+    assert_eq!(recoveries, [(171, 175)]);
 }
 
 #[test]
@@ -753,6 +860,11 @@ fn drains_judges_each_job_from_its_first_publish() {
             Some((500, Some(523))),
             Some((950, None))
         ]
+    );
+    assert_eq!(f.judge.job_count(), 3);
+    assert_eq!(
+        (0..3).map(|job| f.judge.job_tasks(job)).collect::<Vec<_>>(),
+        [2, 1, 1]
     );
     // The slowest finished job took 103 ms.
     assert_eq!(f.judge.metrics(ms(1_000))["job_time_max_s"], 0.103);
