@@ -929,3 +929,114 @@ fn a_drain_bound_of_zero_is_rejected() {
         "{error}"
     );
 }
+
+#[test]
+fn deadlines_at_the_end_of_the_run_are_judged() {
+    // Drains within 100 ms, the run ends at 1000 ms. m2.1, appended at
+    // 900 ms, is due at 1000 ms and never leaves: judged, late. Job 0's task
+    // (m2.2), published at 900 ms, is due at 1000 ms: judged, not done; its
+    // entry, appended at 901 ms, is due past the end: not judged. m2.3,
+    // appended at 950 ms, leaves at 1000 ms: due past the end, but it left:
+    // not counted as unjudged.
+    let mut f = judge(0, &[1]);
+    let (m1, task, m3) = (
+        item(1, None, None),
+        item(2, None, Some(0)),
+        item(3, None, None),
+    );
+    // m2.1's publish (899, 900, 901 ms) and the task's (900, 901, 902 ms)
+    // interleave.
+    let publish_of = |item: Item| QueueObservation::Publish {
+        seq: item.seq,
+        key: item.key,
+        job: item.job,
+        task: item.task,
+    };
+    let acked = |seq| QueueObservation::PublishAcked {
+        producer: PRODUCER,
+        seq,
+        duplicate: false,
+    };
+    observe(&mut f, 899, PRODUCER, publish_of(m1));
+    observe(
+        &mut f,
+        900,
+        BROKER,
+        QueueObservation::Appended {
+            item: m1,
+            offset: 0,
+        },
+    );
+    observe(&mut f, 900, PRODUCER, publish_of(task));
+    observe(&mut f, 901, BROKER, acked(1));
+    observe(
+        &mut f,
+        901,
+        BROKER,
+        QueueObservation::Appended {
+            item: task,
+            offset: 1,
+        },
+    );
+    observe(&mut f, 902, BROKER, acked(2));
+    publish(&mut f, 949, m3, 2);
+    consumed(&mut f, 1_000, m3, 2, W3, delivery(1, 1));
+    let report = report(&mut f, 1_000, "Drains");
+    assert_eq!(
+        violations(&report),
+        [
+            (
+                1_000,
+                vec![BROKER],
+                "message 2.1 (appended at 0.900s) was still in the queue at 1.000s, 100ms \
+                 after it was appended"
+                    .to_string()
+            ),
+            (
+                1_000,
+                vec![BROKER],
+                "job 0 (published at 0.900s) was not done at 1.000s: 0 of its 1 tasks applied"
+                    .to_string()
+            ),
+        ]
+    );
+    assert!(
+        report.detail.starts_with(
+            "3 log entries, 1 jobs; last fault over at 0.000s; 1 deadline(s) past the end of \
+             the run, not judged; VIOLATION"
+        ),
+        "{}",
+        report.detail
+    );
+}
+
+#[test]
+fn the_depth_changes_once_per_instant() {
+    // Two appends in the same instant, then a crash of the broker that
+    // forgets both (its last persist held none) in another: one point each.
+    let mut f = judge(0, &[]);
+    let (m1, m2) = (item(1, None, None), item(2, None, None));
+    persist_log(&mut f, 5, &[]);
+    observe(
+        &mut f,
+        10,
+        BROKER,
+        QueueObservation::Appended {
+            item: m1,
+            offset: 0,
+        },
+    );
+    observe(
+        &mut f,
+        10,
+        BROKER,
+        QueueObservation::Appended {
+            item: m2,
+            offset: 1,
+        },
+    );
+    crash(&mut f, 20, BROKER);
+    let depth: Vec<(u64, u64)> = f.judge.depth.iter().map(|&(t, d)| (millis(t), d)).collect();
+    assert_eq!(depth, [(10, 2), (20, 0)]);
+    assert!(f.judge.entries().iter().all(|e| e.forgotten));
+}
