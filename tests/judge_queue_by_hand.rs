@@ -1040,3 +1040,50 @@ fn the_depth_changes_once_per_instant() {
     assert_eq!(depth, [(10, 2), (20, 0)]);
     assert!(f.judge.entries().iter().all(|e| e.forgotten));
 }
+
+#[test]
+fn a_late_job_counts_the_tasks_applied_by_its_deadline_including_at_it() {
+    // Three tasks published at 10, 11 and 12 ms: due at 110 ms. Applied at
+    // 33 ms, at 110 ms exactly and at 153 ms: 2 of 3 by the deadline. (The
+    // third task's entry, appended at 20 ms, is late too.)
+    let mut f = judge(0, &[3]);
+    let tasks: Vec<Item> = (1..=3).map(|seq| item(seq, None, Some(0))).collect();
+    let publish_of = |item: Item| QueueObservation::Publish {
+        seq: item.seq,
+        key: item.key,
+        job: item.job,
+        task: item.task,
+    };
+    for (i, &task) in tasks.iter().enumerate() {
+        observe(&mut f, 10 + i as u64, PRODUCER, publish_of(task));
+    }
+    for (i, &task) in tasks.iter().enumerate() {
+        let appended = QueueObservation::Appended {
+            item: task,
+            offset: i as u64,
+        };
+        observe(&mut f, 20, BROKER, appended);
+    }
+    work(&mut f, 30, tasks[0], 0, W3, delivery(1, 1), Reason::First);
+    work(&mut f, 107, tasks[1], 1, W4, delivery(1, 2), Reason::First);
+    work(&mut f, 150, tasks[2], 2, W3, delivery(1, 3), Reason::First);
+    let report = report(&mut f, 1_000, "Drains");
+    assert_eq!(
+        violations(&report),
+        [
+            (
+                120,
+                vec![BROKER],
+                "message 2.3 (appended at 0.020s) was still in the queue at 0.120s, 100ms \
+                 after it was appended"
+                    .to_string()
+            ),
+            (
+                110,
+                vec![BROKER],
+                "job 0 (published at 0.010s) was not done at 0.110s: 2 of its 3 tasks applied"
+                    .to_string()
+            )
+        ]
+    );
+}
