@@ -16,7 +16,7 @@ use faultline::protocols::heartbeat::{
     Heartbeat, HeartbeatCheck, HeartbeatJudge, HeartbeatVariant, Suspicion, SuspicionInterval,
 };
 use faultline::sim::{SimDuration, TraceEvent};
-use feed::{ms, setup, Feed};
+use feed::{ms, setup, violations, Feed};
 use std::time::Duration;
 
 type F = Feed<HeartbeatJudge>;
@@ -91,21 +91,6 @@ fn completeness(f: &mut F, end: u64) -> CheckReport {
 
 fn accuracy(f: &mut F, end: u64) -> CheckReport {
     f.report(end, "Accuracy")
-}
-
-/// Each violation as (time, nodes, message).
-fn violations(report: &CheckReport) -> Vec<(u64, Vec<NodeId>, String)> {
-    report
-        .violations
-        .iter()
-        .map(|v| {
-            (
-                v.time.as_nanos() / 1_000_000,
-                v.nodes.clone(),
-                v.message.clone(),
-            )
-        })
-        .collect()
 }
 
 /// Each suspicion interval as (observer, suspect, start, end, mistake, cause).

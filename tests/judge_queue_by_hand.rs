@@ -18,7 +18,7 @@ use faultline::protocols::workqueue::{
     QueueObservation, Reason, Reassign, Role, WorkQueue,
 };
 use faultline::sim::{LocalTime, SimDuration, SimTime, TraceEvent};
-use feed::{ms, setup, Feed};
+use feed::{ms, setup, violations, Feed};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -215,20 +215,6 @@ fn report(f: &mut Q, end: u64, name: &str) -> CheckReport {
         .into_iter()
         .find(|r| r.name == name)
         .unwrap_or_else(|| panic!("no {name} report"))
-}
-
-fn violations(report: &CheckReport) -> Vec<(u64, Vec<NodeId>, String)> {
-    report
-        .violations
-        .iter()
-        .map(|v| {
-            (
-                v.time.as_nanos() / 1_000_000,
-                v.nodes.clone(),
-                v.message.clone(),
-            )
-        })
-        .collect()
 }
 
 fn millis(t: SimTime) -> u64 {

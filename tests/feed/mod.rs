@@ -5,6 +5,7 @@
 //! sequences written from the property's definition (docs/protocols.md).
 #![allow(dead_code)]
 
+use faultline::check::CheckReport;
 use faultline::harness::{Judge, RunSetup};
 use faultline::node::rng::{Purpose, RngStream};
 use faultline::node::{NodeId, Protocol};
@@ -17,6 +18,21 @@ use faultline::sim::{
 /// Milliseconds of true time.
 pub fn ms(millis: u64) -> SimTime {
     SimTime::from_nanos(millis * 1_000_000)
+}
+
+/// Each violation of a report as (milliseconds, nodes, message).
+pub fn violations(report: &CheckReport) -> Vec<(u64, Vec<NodeId>, String)> {
+    report
+        .violations
+        .iter()
+        .map(|v| {
+            (
+                v.time.as_nanos() / 1_000_000,
+                v.nodes.clone(),
+                v.message.clone(),
+            )
+        })
+        .collect()
 }
 
 /// A run setup with no faults, for judges built by hand.
