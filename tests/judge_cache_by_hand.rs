@@ -124,11 +124,7 @@ fn heal(f: &mut Feed<CacheJudge>, t: u64) {
 
 /// The report of check `name` for a run that ends at `end` ms.
 fn judged(f: &mut Feed<CacheJudge>, end: u64, name: &str) -> CheckReport {
-    let reports = f.judge.reports(feed::ms(end));
-    reports
-        .into_iter()
-        .find(|r| r.name == name)
-        .unwrap_or_else(|| panic!("no {name} report"))
+    f.report(end, name)
 }
 
 /// Seven completed operations and one open, around a partition from 100 ms

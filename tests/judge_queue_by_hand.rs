@@ -209,14 +209,6 @@ fn crash(f: &mut Q, t: u64, node: NodeId) {
     f.at::<WorkQueue>(t, TraceEvent::Crash { node });
 }
 
-fn report(f: &mut Q, end: u64, name: &str) -> CheckReport {
-    f.judge
-        .reports(ms(end))
-        .into_iter()
-        .find(|r| r.name == name)
-        .unwrap_or_else(|| panic!("no {name} report"))
-}
-
 fn millis(t: SimTime) -> u64 {
     t.as_nanos() / 1_000_000
 }
@@ -270,7 +262,7 @@ fn four_losses(f: &mut Q) {
 fn no_loss_names_how_each_acknowledged_message_was_lost() {
     let mut f = judge(0, &[1]);
     four_losses(&mut f);
-    let report = report(&mut f, 1_000, "NoLoss");
+    let report = f.report(1_000, "NoLoss");
     assert_eq!(report.verdict, Verdict::Fail);
     let head = |name: &str, acked: &str| {
         format!("{name} acknowledged to producer 2 at {acked} was never applied at the sink")
@@ -431,7 +423,7 @@ fn an_acknowledgement_before_the_effect_without_a_crash_is_named_without_one() {
     publish(&mut f, 30, m1, 1);
     deliver(&mut f, 40, m1, 1, W3, delivery(1, 2), Reason::First);
     consumed(&mut f, 45, m1, 1, W3, delivery(1, 2));
-    let report = report(&mut f, 1_000, "NoLoss");
+    let report = f.report(1_000, "NoLoss");
     let messages: Vec<String> = violations(&report).into_iter().map(|v| v.2).collect();
     assert!(
         messages.contains(
@@ -450,7 +442,7 @@ fn a_message_applied_is_not_lost_and_nothing_lost_passes() {
     let m1 = item(1, None, None);
     publish(&mut f, 10, m1, 0);
     work(&mut f, 20, m1, 0, W3, delivery(1, 1), Reason::First);
-    let report = report(&mut f, 1_000, "NoLoss");
+    let report = f.report(1_000, "NoLoss");
     assert_eq!(report.verdict, Verdict::Pass);
     assert_eq!(report.detail, "1 publishes acknowledged, 1 with an effect");
     assert!(f.judge.lost(ms(1_000)).is_empty());
@@ -523,7 +515,7 @@ fn applied_twice(f: &mut Q) {
 fn exactly_once_says_why_each_of_the_two_deliveries_happened() {
     let mut f = judge(0, &[]);
     applied_twice(&mut f);
-    let report = report(&mut f, 1_000, "ExactlyOnceEffect");
+    let report = f.report(1_000, "ExactlyOnceEffect");
     assert_eq!(report.verdict, Verdict::Fail);
     let twice = |name: &str, first: (&str, NodeId, &str), again: (&str, NodeId, &str)| {
         format!(
@@ -656,7 +648,7 @@ fn one_execution_each_is_no_double_work() {
     let m1 = item(1, None, None);
     publish(&mut f, 10, m1, 0);
     work(&mut f, 20, m1, 0, W3, delivery(1, 1), Reason::First);
-    let once = report(&mut f, 1_000, "ExactlyOnceEffect");
+    let once = f.report(1_000, "ExactlyOnceEffect");
     assert_eq!(once.verdict, Verdict::Pass);
     assert_eq!(
         once.detail,
@@ -666,7 +658,7 @@ fn one_execution_each_is_no_double_work() {
     // Executed again after its lease ran out: only the causes that happened
     // are named.
     work(&mut f, 200, m1, 0, W4, delivery(1, 2), Reason::Timeout);
-    let twice = report(&mut f, 1_000, "ExactlyOnceEffect");
+    let twice = f.report(1_000, "ExactlyOnceEffect");
     assert!(
         twice.detail.starts_with(
             "2 effects applied for 1 messages; 2 executions, 1 of them double work \
@@ -696,7 +688,7 @@ fn key_order_names_the_message_applied_after_a_later_one() {
     work(&mut f, 50, m1, 0, W4, delivery(1, 2), Reason::First);
     publish(&mut f, 60, m3, 2);
     work(&mut f, 70, m3, 2, W4, delivery(1, 3), Reason::First);
-    let report = report(&mut f, 1_000, "KeyOrder");
+    let report = f.report(1_000, "KeyOrder");
     assert_eq!(
         violations(&report),
         [(
@@ -720,7 +712,7 @@ fn key_order_names_the_message_applied_after_a_later_one() {
 }
 
 fn report_again(f: &mut Q) -> CheckReport {
-    report(f, 1_000, "KeyOrder")
+    f.report(1_000, "KeyOrder")
 }
 
 #[test]
@@ -731,7 +723,7 @@ fn key_order_in_log_order_passes() {
     publish(&mut f, 15, m2, 1);
     work(&mut f, 30, m1, 0, W3, delivery(1, 1), Reason::First);
     work(&mut f, 50, m2, 1, W4, delivery(1, 2), Reason::First);
-    let report = report(&mut f, 1_000, "KeyOrder");
+    let report = f.report(1_000, "KeyOrder");
     assert_eq!(report.verdict, Verdict::Pass);
     assert_eq!(report.detail, "1 keys applied");
 }
@@ -754,7 +746,7 @@ fn drains_judges_each_entry_from_its_append_or_the_last_fault() {
     consumed(&mut f, 300, m[0], 0, W3, delivery(1, 1));
     consumed(&mut f, 301, m[1], 1, W3, delivery(1, 2));
     publish(&mut f, 950, m[3], 3);
-    let report = report(&mut f, 1_000, "Drains");
+    let report = f.report(1_000, "Drains");
     assert_eq!(
         violations(&report),
         [
@@ -797,7 +789,7 @@ fn an_entry_past_the_end_that_left_in_time_is_not_counted_unjudged() {
     let m1 = item(1, None, None);
     publish(&mut f, 950, m1, 0);
     consumed(&mut f, 960, m1, 0, W3, delivery(1, 1));
-    let report = report(&mut f, 1_000, "Drains");
+    let report = f.report(1_000, "Drains");
     assert_eq!(report.verdict, Verdict::Pass);
     assert_eq!(
         report.detail,
@@ -824,7 +816,7 @@ fn drains_judges_each_job_from_its_first_publish() {
     publish(&mut f, 500, t2, 2);
     work(&mut f, 520, t2, 2, W3, delivery(1, 3), Reason::First);
     publish(&mut f, 950, t3, 3);
-    let report = report(&mut f, 1_000, "Drains");
+    let report = f.report(1_000, "Drains");
     assert_eq!(
         violations(&report),
         [(
@@ -875,7 +867,7 @@ fn a_job_done_at_its_deadline_is_in_time() {
     publish(&mut f, 10, t0, 0);
     // Applied at 110 ms exactly (delivered at 107 ms).
     work(&mut f, 107, t0, 0, W3, delivery(1, 1), Reason::First);
-    let report = report(&mut f, 1_000, "Drains");
+    let report = f.report(1_000, "Drains");
     assert_eq!(report.verdict, Verdict::Pass, "{}", report.detail);
 }
 
@@ -979,7 +971,7 @@ fn deadlines_at_the_end_of_the_run_are_judged() {
     observe(&mut f, 902, BROKER, acked(2));
     publish(&mut f, 949, m3, 2);
     consumed(&mut f, 1_000, m3, 2, W3, delivery(1, 1));
-    let report = report(&mut f, 1_000, "Drains");
+    let report = f.report(1_000, "Drains");
     assert_eq!(
         violations(&report),
         [
@@ -1065,7 +1057,7 @@ fn a_late_job_counts_the_tasks_applied_by_its_deadline_including_at_it() {
     work(&mut f, 30, tasks[0], 0, W3, delivery(1, 1), Reason::First);
     work(&mut f, 107, tasks[1], 1, W4, delivery(1, 2), Reason::First);
     work(&mut f, 150, tasks[2], 2, W3, delivery(1, 3), Reason::First);
-    let report = report(&mut f, 1_000, "Drains");
+    let report = f.report(1_000, "Drains");
     assert_eq!(
         violations(&report),
         [
