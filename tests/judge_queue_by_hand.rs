@@ -1077,3 +1077,53 @@ fn a_late_job_counts_the_tasks_applied_by_its_deadline_including_at_it() {
         ]
     );
 }
+
+#[test]
+fn a_broker_restart_keeps_what_it_persisted_and_forgets_the_rest() {
+    // m2.1 is in the broker's last persist; m2.2, appended after it, is not.
+    // The broker crashes: m2.1 stays in its log, m2.2 is gone. Neither is
+    // ever applied: m2.1 is still queued at the end, m2.2 was forgotten.
+    let mut f = judge(0, &[]);
+    let (m1, m2) = (item(1, None, None), item(2, None, None));
+    publish(&mut f, 10, m1, 0);
+    persist_log(&mut f, 15, &[(0, m1)]);
+    publish(&mut f, 20, m2, 1);
+    // A persist by another node is not the broker's log.
+    let sink_store = QueueDurable::Nothing;
+    f.at::<WorkQueue>(
+        25,
+        TraceEvent::Persist {
+            node: SINK,
+            durable: &sink_store,
+        },
+    );
+    crash(&mut f, 30, BROKER);
+    let entries: Vec<(String, Option<u64>, bool)> = f
+        .judge
+        .entries()
+        .iter()
+        .map(|e| (e.id.to_string(), e.left.map(millis), e.forgotten))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("2.1".to_string(), None, false),
+            ("2.2".to_string(), Some(30), true)
+        ]
+    );
+    let depth: Vec<(u64, u64)> = f.judge.depth.iter().map(|&(t, d)| (millis(t), d)).collect();
+    assert_eq!(depth, [(11, 1), (21, 2), (30, 1)]);
+    let report = f.report(1_000, "NoLoss");
+    let messages: Vec<String> = violations(&report).into_iter().map(|v| v.2).collect();
+    assert_eq!(
+        messages,
+        [
+            "message 2.1 acknowledged to producer 2 at 0.012s was never applied at the sink: \
+             still in the queue at the end of the run (1.000s), delivered 0 time(s): allow \
+             more time after the last fault (0.000s)",
+            "message 2.2 acknowledged to producer 2 at 0.022s was never applied at the sink: \
+             the broker crashed at 0.030s before writing it to its log (appended at 0.021s), \
+             and restarted without it",
+        ]
+    );
+}
