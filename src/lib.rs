@@ -24,3 +24,4 @@ pub mod scenario;
 pub mod shrink;
 pub mod sim;
 pub mod sweep;
+pub mod testing;
