@@ -16,7 +16,7 @@ use faultline::protocols::hashing::{
     Hashing, HashingCheck, HashingJudge, HashingObservation, KeyDistribution, Membership,
 };
 use faultline::sim::{Fault, ScheduledFault, SimDuration, TraceEvent};
-use feed::{ms, setup, Feed};
+use feed::{ms, setup, violations, Feed};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -193,17 +193,7 @@ fn movement_gives_the_fraction_each_change_moves_and_fails_above_the_bound() {
     let limit = joined.min(left) as f64 / KEYS as f64 - 0.05;
     let mut f = judge_of(Scheme::Modulo, &checks(10.0, limit), &faults, 2500);
     let report = f.report(3000, "Movement");
-    let found: Vec<(u64, Vec<NodeId>, String)> = report
-        .violations
-        .iter()
-        .map(|v| {
-            (
-                v.time.as_nanos() / 1_000_000,
-                v.nodes.clone(),
-                v.message.clone(),
-            )
-        })
-        .collect();
+    let found = violations(&report);
     let message = |change: &str, keys: usize| {
         format!(
             "{change} moved {:.1}% of keys, more than {:.1}%",
