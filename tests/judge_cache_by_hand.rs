@@ -122,11 +122,6 @@ fn heal(f: &mut Feed<CacheJudge>, t: u64) {
     f.at::<Cache>(t, TraceEvent::Heal);
 }
 
-/// The report of check `name` for a run that ends at `end` ms.
-fn judged(f: &mut Feed<CacheJudge>, end: u64, name: &str) -> CheckReport {
-    f.report(end, name)
-}
-
 /// Seven completed operations and one open, around a partition from 100 ms
 /// to 500 ms of {0,1} from {2}: before it, one ok and one failed; during it,
 /// two ok on side {0,1} (one invoked at the partition's very start), one
@@ -154,7 +149,7 @@ const SEVEN_FIGURES: &str = "overall 57.1% ok (4 of 7: 2 failed, 1 timed out); \
 fn available_counts_each_side_of_a_partition_and_the_run() {
     let mut f = judge(&[available(0.5)], 0);
     seven_operations(&mut f);
-    let report = judged(&mut f, 1_000, "Available");
+    let report = f.report(1_000, "Available");
     // The detail: the figures, then each violation.
     assert!(
         report.detail.starts_with(SEVEN_FIGURES),
@@ -181,7 +176,7 @@ fn available_fails_the_run_below_its_minimum_and_passes_at_it() {
     // 4 of 7 is 57.1%: below 0.6, so the run fails as well as side {2}.
     let mut f = judge(&[available(0.6)], 0);
     seven_operations(&mut f);
-    let report = judged(&mut f, 1_000, "Available");
+    let report = f.report(1_000, "Available");
     let messages: Vec<&str> = report
         .violations
         .iter()
@@ -199,7 +194,7 @@ fn available_fails_the_run_below_its_minimum_and_passes_at_it() {
     // at exactly its fraction passes (57.1% is 4/7, not below it).
     let mut f = judge(&[available(0.0)], 0);
     seven_operations(&mut f);
-    assert_eq!(judged(&mut f, 1_000, "Available").verdict, Verdict::Pass);
+    assert_eq!(f.report(1_000, "Available").verdict, Verdict::Pass);
     let mut f = judge(&[available(4.0 / 7.0)], 0);
     op(&mut f, 10, 20, 0, 1, Outcome::Ok);
     op(&mut f, 30, 40, 1, 2, Outcome::Fail);
@@ -208,7 +203,7 @@ fn available_fails_the_run_below_its_minimum_and_passes_at_it() {
     for n in 5..8 {
         op(&mut f, 100 * n, 100 * n + 10, 0, n, Outcome::Ok);
     }
-    let report = judged(&mut f, 1_000, "Available");
+    let report = f.report(1_000, "Available");
     assert_eq!(report.verdict, Verdict::Pass, "{report:?}");
     assert_eq!(
         report.detail,
@@ -219,7 +214,7 @@ fn available_fails_the_run_below_its_minimum_and_passes_at_it() {
 #[test]
 fn a_run_without_operations_is_available_and_each_outcome_counts_once() {
     let mut f = judge(&[available(1.0)], 0);
-    let report = judged(&mut f, 1_000, "Available");
+    let report = f.report(1_000, "Available");
     assert_eq!(report.verdict, Verdict::Pass);
     assert_eq!(
         report.detail,
@@ -230,7 +225,7 @@ fn a_run_without_operations_is_available_and_each_outcome_counts_once() {
     op(&mut f, 10, 20, 0, 1, Outcome::Ok);
     op(&mut f, 30, 40, 1, 2, Outcome::Fail);
     op(&mut f, 50, 60, 2, 3, Outcome::Info);
-    let report = judged(&mut f, 1_000, "Available");
+    let report = f.report(1_000, "Available");
     assert_eq!(
         report.detail,
         "overall 33.3% ok (1 of 3: 1 failed, 1 timed out)"
@@ -249,7 +244,7 @@ fn a_bridge_node_counts_on_each_of_its_sides_and_a_crash_ends_its_operations() {
     op(&mut f, 130, 140, 0, 2, Outcome::Ok);
     invoke(&mut f, 150, 2, 3);
     f.at::<Cache>(160, TraceEvent::Crash { node: 2 });
-    let report = judged(&mut f, 1_000, "Available");
+    let report = f.report(1_000, "Available");
     assert_eq!(
         report.detail,
         "overall 66.7% ok (2 of 3: 0 failed, 1 timed out); \
@@ -280,7 +275,7 @@ fn converges_judges_the_replicas_at_the_bound_after_the_last_fault_and_operation
     // of 400 ms runs to 700 ms. Node 2 catching up at 700 ms is in time.
     let mut f = judge(&[converges(400)], 200);
     copies(&mut f, Some(700));
-    let report = judged(&mut f, 2_000, "Converges");
+    let report = f.report(2_000, "Converges");
     assert_eq!(report.verdict, Verdict::Pass, "{report:?}");
     assert_eq!(
         report.detail,
@@ -291,7 +286,7 @@ fn converges_judges_the_replicas_at_the_bound_after_the_last_fault_and_operation
     // up replica of the key and what each holds.
     let mut f = judge(&[converges(400)], 200);
     copies(&mut f, Some(701));
-    let report = judged(&mut f, 2_000, "Converges");
+    let report = f.report(2_000, "Converges");
     assert_eq!(report.verdict, Verdict::Fail);
     assert_eq!(report.violations.len(), 1);
     let violation = &report.violations[0];
@@ -312,7 +307,7 @@ fn converges_counts_from_the_last_fault_when_it_ends_after_the_operations() {
     // the replicas agree from then, 150 ms after 600 ms.
     let mut f = judge(&[converges(200)], 600);
     copies(&mut f, Some(750));
-    let report = judged(&mut f, 2_000, "Converges");
+    let report = f.report(2_000, "Converges");
     assert_eq!(report.verdict, Verdict::Pass, "{report:?}");
     assert_eq!(
         report.detail,
@@ -329,7 +324,7 @@ fn converges_leaves_out_a_replica_that_is_down_at_the_bound() {
     let mut f = judge(&[converges(400)], 200);
     copies(&mut f, None);
     f.at::<Cache>(400, TraceEvent::Crash { node: 2 });
-    let report = judged(&mut f, 6_000, "Converges");
+    let report = f.report(6_000, "Converges");
     assert_eq!(report.verdict, Verdict::Pass, "{report:?}");
     assert!(report
         .detail
@@ -339,7 +334,7 @@ fn converges_leaves_out_a_replica_that_is_down_at_the_bound() {
     copies(&mut f, None);
     f.at::<Cache>(400, TraceEvent::Crash { node: 2 });
     f.at::<Cache>(650, TraceEvent::Restart { node: 2 });
-    let report = judged(&mut f, 6_000, "Converges");
+    let report = f.report(6_000, "Converges");
     assert_eq!(report.verdict, Verdict::Fail, "{report:?}");
     assert_eq!(report.violations[0].nodes, vec![0, 1, 2]);
 }
@@ -350,7 +345,7 @@ fn converges_says_when_the_run_ends_before_its_bound() {
     // it, and says so; at 700 ms it can.
     let mut f = judge(&[converges(400)], 200);
     copies(&mut f, Some(650));
-    let report = judged(&mut f, 699, "Converges");
+    let report = f.report(699, "Converges");
     assert_eq!(report.verdict, Verdict::Fail);
     assert_eq!(report.violations[0].time, feed::ms(699));
     assert_eq!(
@@ -361,7 +356,7 @@ fn converges_says_when_the_run_ends_before_its_bound() {
     );
     let mut f = judge(&[converges(400)], 200);
     copies(&mut f, Some(650));
-    assert_eq!(judged(&mut f, 700, "Converges").verdict, Verdict::Pass);
+    assert_eq!(f.report(700, "Converges").verdict, Verdict::Pass);
 }
 
 #[test]
@@ -371,7 +366,7 @@ fn an_operation_open_at_the_end_holds_converges_to_the_end() {
     let mut f = judge(&[converges(100)], 0);
     copies(&mut f, Some(300));
     invoke(&mut f, 900, 0, 9);
-    let report = judged(&mut f, 2_000, "Converges");
+    let report = f.report(2_000, "Converges");
     assert_eq!(report.verdict, Verdict::Fail);
     assert!(
         report.violations[0]
@@ -434,13 +429,13 @@ fn a_replica_down_from_the_bound_itself_is_left_out_and_one_back_at_it_is_judged
     let mut f = judge(&[converges(400)], 200);
     copies(&mut f, None);
     f.at::<Cache>(700, TraceEvent::Crash { node: 2 });
-    assert_eq!(judged(&mut f, 2_000, "Converges").verdict, Verdict::Pass);
+    assert_eq!(f.report(2_000, "Converges").verdict, Verdict::Pass);
     // Down before it and back at 700 ms: up, stale, judged.
     let mut f = judge(&[converges(400)], 200);
     copies(&mut f, None);
     f.at::<Cache>(400, TraceEvent::Crash { node: 2 });
     f.at::<Cache>(700, TraceEvent::Restart { node: 2 });
-    let report = judged(&mut f, 2_000, "Converges");
+    let report = f.report(2_000, "Converges");
     assert_eq!(report.verdict, Verdict::Fail, "{report:?}");
     assert!(report.violations[0]
         .message
@@ -451,7 +446,7 @@ fn a_replica_down_from_the_bound_itself_is_left_out_and_one_back_at_it_is_judged
     f.at::<Cache>(400, TraceEvent::Crash { node: 2 });
     f.at::<Cache>(699, TraceEvent::Restart { node: 2 });
     stored(&mut f, 699, 2, 0, 2, 2);
-    assert_eq!(judged(&mut f, 2_000, "Converges").verdict, Verdict::Pass);
+    assert_eq!(f.report(2_000, "Converges").verdict, Verdict::Pass);
 }
 
 /// Client process `node` reads key 0 over [from, to] and gets `value`.
@@ -490,7 +485,7 @@ fn a_history_that_is_not_linearizable_gets_the_checkers_account_in_a_file() {
     let mut f = judge(&[CacheCheck::Linearizable], 0);
     op(&mut f, 10, 20, 0, 1, Outcome::Ok);
     read(&mut f, 30, 40, 1, 2, None);
-    let report = judged(&mut f, 1_000, "Linearizable");
+    let report = f.report(1_000, "Linearizable");
     assert_eq!(report.verdict, Verdict::Fail);
     assert_eq!(report.violations[0].nodes, vec![1]);
     assert_eq!(file_names(&f), ["history.jsonl", "linearizability.txt"]);
@@ -506,7 +501,7 @@ fn a_history_that_is_not_linearizable_gets_the_checkers_account_in_a_file() {
     let mut f = judge(&[CacheCheck::Linearizable], 0);
     op(&mut f, 10, 20, 0, 1, Outcome::Ok);
     read(&mut f, 30, 40, 1, 2, Some(1));
-    let report = judged(&mut f, 1_000, "Linearizable");
+    let report = f.report(1_000, "Linearizable");
     assert_eq!(report.verdict, Verdict::Pass);
     // Every key judged: the count of operations and keys, and the search's
     // steps, nothing "not judged".
@@ -549,7 +544,7 @@ fn complete_read(f: &mut Feed<CacheJudge>, t: u64, node: NodeId, op: u64, value:
 
 /// The messages of a Linearizable report's violations.
 fn linearizable_messages(f: &mut Feed<CacheJudge>) -> Vec<String> {
-    let report = judged(f, 1_000, "Linearizable");
+    let report = f.report(1_000, "Linearizable");
     assert_eq!(report.verdict, Verdict::Fail, "{report:?}");
     report.violations.into_iter().map(|v| v.message).collect()
 }
@@ -631,7 +626,7 @@ fn a_later_write_with_a_lower_version_is_lost_and_named_with_both_coordinators()
     let mut f = judge(&[CacheCheck::NoLostWrites], 0);
     write_with_version(&mut f, (10, 20), 0, 1, 5);
     write_with_version(&mut f, (30, 40), 1, 2, 3);
-    let report = judged(&mut f, 1_000, "NoLostWrites");
+    let report = f.report(1_000, "NoLostWrites");
     assert_eq!(report.verdict, Verdict::Fail);
     assert_eq!(report.violations.len(), 1);
     let violation = &report.violations[0];
@@ -657,7 +652,7 @@ fn a_later_write_with_a_lower_version_is_lost_and_named_with_both_coordinators()
     complete_with_version(&mut f, 35, 0, 1, 5);
     complete_with_version(&mut f, 40, 1, 2, 3);
     write_with_version(&mut f, (50, 60), 2, 3, 6);
-    let report = judged(&mut f, 1_000, "NoLostWrites");
+    let report = f.report(1_000, "NoLostWrites");
     assert_eq!(report.verdict, Verdict::Pass, "{report:?}");
     assert_eq!(report.detail, "3 acknowledged writes");
     // Writes 1 and 2 overlapped: one operation (the later-invoked) overlapped
@@ -678,7 +673,7 @@ fn a_side_without_operations_is_not_listed() {
     partition(&mut f, 100, &[vec![0], vec![1, 2]]);
     op(&mut f, 110, 120, 0, 1, Outcome::Ok);
     heal(&mut f, 200);
-    let report = judged(&mut f, 1_000, "Available");
+    let report = f.report(1_000, "Available");
     assert_eq!(
         report.detail,
         "overall 100.0% ok (1 of 1: 0 failed, 0 timed out); \
@@ -697,7 +692,7 @@ fn partitions_each_failing_side_2(count: u64) -> CheckReport {
         op(&mut f, t + 30, t + 40, 2, 2 * i + 1, Outcome::Fail);
         heal(&mut f, t + 50);
     }
-    judged(&mut f, 10_000, "Available")
+    f.report(10_000, "Available")
 }
 
 #[test]
@@ -754,14 +749,11 @@ fn alternating_reads(n: u64) -> Feed<CacheJudge> {
 fn a_key_the_search_cannot_finish_is_reported_unjudged() {
     // Eight of each: refuted within the budget.
     let mut f = alternating_reads(8);
-    assert_eq!(
-        judged(&mut f, 10_000, "Linearizable").verdict,
-        Verdict::Fail
-    );
+    assert_eq!(f.report(10_000, "Linearizable").verdict, Verdict::Fail);
     // Ten of each: the budget (2,000,000 steps) runs out. The key is named
     // as not judged; no violation is claimed.
     let mut f = alternating_reads(10);
-    let report = judged(&mut f, 10_000, "Linearizable");
+    let report = f.report(10_000, "Linearizable");
     assert_eq!(
         report.detail,
         "41 operations on 1 keys, 2000000 search steps; not judged: the search budget ran \
